@@ -1,0 +1,73 @@
+package org.sdmodel;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.sdmodel.pickle.PickleImport;
+
+/**
+ * An open model file: a PyTorch checkpoint (zip or legacy format) or a safetensors file. Opening
+ * reads and validates the structure (the pickle, the zip directory, the safetensors header) but no
+ * tensor data; tensors are read on demand through {@link Tensor}.
+ *
+ * <pre>{@code
+ * try (ModelFile model = ModelFile.open(Path.of("v1-5-pruned.ckpt"))) {
+ *     for (Map.Entry<String, Tensor> e : model.stateDict().tensors().entrySet()) {
+ *         System.out.println(e.getKey() + " " + Tensor.describe(e.getValue()));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Nothing in a file is ever executed. A pickle is interpreted by sdmodel's own machine: known
+ * torch and container types are rebuilt as data, any other class becomes an inert
+ * {@link org.sdmodel.pickle.PyObject} placeholder, and a dangerous import is refused (see
+ * {@link ReadOptions#allowDangerousImports()}).
+ */
+public interface ModelFile extends Closeable {
+
+    /**
+     * Opens a model file with the default options, detecting its format from its first bytes.
+     *
+     * @throws java.nio.file.NoSuchFileException if there is no such file
+     * @throws ModelFormatException if the file is not a valid model file
+     * @throws UnsafeModelException if its pickle imports something dangerous
+     */
+    static ModelFile open(Path path) throws IOException {
+        return open(path, ReadOptions.defaults());
+    }
+
+    /** Opens a model file with the given options. */
+    static ModelFile open(Path path, ReadOptions options) throws IOException {
+        return ModelFiles.open(path, options);
+    }
+
+    /** The file's path as given to {@link #open}. */
+    Path path();
+
+    /** The container format. */
+    ModelFormat format();
+
+    /**
+     * The root of the object tree. For a torch file, the unpickled object: {@link java.util.Map}
+     * ({@link org.sdmodel.pickle.PyDict}) for dicts, {@link java.util.List} for lists,
+     * {@link org.sdmodel.pickle.PyTuple}, {@link String}, {@link Long}, {@link java.math.BigInteger},
+     * {@link Double}, {@link Boolean}, {@code null} for None, {@link org.sdmodel.pickle.PyBytes},
+     * {@link Tensor}, and {@link org.sdmodel.pickle.PyObject} for anything else. For a
+     * safetensors file, a map from tensor name to {@link Tensor}.
+     */
+    Object root();
+
+    /** The model's weights: see {@link StateDict} for how they are found in the object tree. */
+    StateDict stateDict() throws ModelFormatException;
+
+    /** The safetensors {@code __metadata__} (empty for torch files and files without it). */
+    Map<String, String> metadata();
+
+    /** Every import the file's pickles make, in order of first appearance (empty for safetensors). */
+    List<PickleImport> imports();
+
+    /** Size of the file in bytes. */
+    long size();
+}

@@ -1,0 +1,86 @@
+package org.sdmodel;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.sdmodel.safetensors.SafetensorsFile;
+import org.sdmodel.torch.TorchLegacyFile;
+import org.sdmodel.torch.TorchZipFile;
+
+/** Format detection behind {@link ModelFile#open}: the first bytes decide, never the file name. */
+final class ModelFiles {
+    private ModelFiles() {
+    }
+
+    static ModelFile open(Path path, ReadOptions options) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new ModelFormatException("is a directory, not a model file");
+        }
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "no such file");
+        }
+        ByteBuffer head = ByteBuffer.allocate(16);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            while (head.hasRemaining() && ch.read(head) > 0) {
+                // fill what the file has
+            }
+        }
+        head.flip();
+        switch (detect(head)) {
+            case TORCH_ZIP:
+                return TorchZipFile.open(path, options);
+            case TORCH_LEGACY:
+                return TorchLegacyFile.open(path, options);
+            case SAFETENSORS:
+                return SafetensorsFile.open(path, options);
+            default:
+                throw new AssertionError();
+        }
+    }
+
+    /** Detects the container format from the first (up to 16) bytes. */
+    static ModelFormat detect(ByteBuffer head) throws ModelFormatException {
+        int n = head.remaining();
+        if (n == 0) {
+            throw new ModelFormatException("the file is empty");
+        }
+        int b0 = head.get(0) & 0xFF;
+        if (n >= 4 && b0 == 'P' && head.get(1) == 'K' && head.get(2) == 3 && head.get(3) == 4) {
+            return ModelFormat.TORCH_ZIP;
+        }
+        if (n >= 4 && b0 == 'P' && head.get(1) == 'K' && head.get(2) == 5 && head.get(3) == 6) {
+            return ModelFormat.TORCH_ZIP; // an empty zip: the reader says what is missing
+        }
+        if (n >= 4 && b0 == 0x28 && (head.get(1) & 0xFF) == 0xB5 && (head.get(2) & 0xFF) == 0x2F
+                && (head.get(3) & 0xFF) == 0xFD) {
+            throw new ModelFormatException("is zstd-compressed: decompress it first ('sdmodel decompress')");
+        }
+        // A legacy torch file starts with a pickle of the magic number 0x1950a86a20f9469cfc6c:
+        // PROTO n, LONG1 10 bytes.
+        if (n >= 4 && b0 == 0x80 && (head.get(2) & 0xFF) == 0x8A && head.get(3) == 0x0A) {
+            return ModelFormat.TORCH_LEGACY;
+        }
+        if (b0 == 0x80 || b0 == '(' || b0 == ']' || b0 == '}' || b0 == 'c') {
+            return ModelFormat.TORCH_LEGACY; // some other pickle: the legacy reader explains
+        }
+        if (n >= 9 && head.get(8) == '{') {
+            return ModelFormat.SAFETENSORS;
+        }
+        if (n >= 8) {
+            // an 8-byte length followed by something else: let the safetensors reader name the rule broken
+            long len = head.order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0);
+            head.order(java.nio.ByteOrder.BIG_ENDIAN);
+            if (len > 0 && len < (1L << 40)) {
+                return ModelFormat.SAFETENSORS;
+            }
+        }
+        if (n >= 5 && b0 == '<') {
+            throw new ModelFormatException("is an HTML or XML page, not a model file (was a web page saved instead of the file?)");
+        }
+        throw new ModelFormatException("is not a PyTorch checkpoint or safetensors file (unknown first bytes)");
+    }
+}

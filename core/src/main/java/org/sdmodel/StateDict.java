@@ -1,0 +1,236 @@
+package org.sdmodel;
+
+import java.math.BigInteger;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.sdmodel.pickle.PyDict;
+
+/**
+ * The weights of a model file, found in its object tree the way checkpoint tools agree on:
+ *
+ * <ul>
+ *   <li>If the root is a dict with a {@code "state_dict"} entry that is itself a dict, that entry
+ *       (unwrapped once more if it again holds a {@code "state_dict"} dict); otherwise the root.
+ *   <li>Nested dicts and lists inside it are flattened, joining names with {@code "."} (list items
+ *       by index, integer keys in decimal).
+ *   <li>Only tensors are kept. Other values are listed in {@link #skipped()}, not written.
+ *   <li>A root that is neither a dict nor a list is refused.
+ * </ul>
+ */
+public final class StateDict {
+    private final Map<String, Tensor> tensors;
+    private final Map<String, String> skipped;
+    private final String location;
+    private final Map<Object, Object> others;
+
+    private StateDict(Map<String, Tensor> tensors, Map<String, String> skipped, String location,
+            Map<Object, Object> others) {
+        this.tensors = Collections.unmodifiableMap(tensors);
+        this.skipped = Collections.unmodifiableMap(skipped);
+        this.location = location;
+        this.others = Collections.unmodifiableMap(others);
+    }
+
+    /** The tensors by flattened name, in the order the file holds them. */
+    public Map<String, Tensor> tensors() {
+        return tensors;
+    }
+
+    /** Non-tensor values inside the state dict, by flattened name, with a short description. */
+    public Map<String, String> skipped() {
+        return skipped;
+    }
+
+    /** Where the state dict was found: {@code ""} for the root, {@code "state_dict"}, or {@code "state_dict.state_dict"}. */
+    public String location() {
+        return location;
+    }
+
+    /** The root's entries other than the state dict (optimizer states, callbacks, epoch...), by key. */
+    public Map<Object, Object> otherTopLevelEntries() {
+        return others;
+    }
+
+    /** Total bytes of all tensors. */
+    public long totalBytes() {
+        long sum = 0;
+        for (Tensor t : tensors.values()) {
+            sum += t.byteSize();
+        }
+        return sum;
+    }
+
+    /**
+     * Finds and flattens the state dict of an object tree.
+     *
+     * @throws ModelFormatException if the root is neither a dict nor a list, or two entries flatten
+     *     to the same name
+     */
+    public static StateDict of(Object root) throws ModelFormatException {
+        if (!(root instanceof Map) && !(root instanceof List)) {
+            throw new ModelFormatException("the file holds " + describe(root)
+                    + ", not a dict or list of tensors");
+        }
+        Object sd = root;
+        String location = "";
+        Map<Object, Object> others = new LinkedHashMap<>();
+        for (int depth = 0; depth < 2 && sd instanceof Map; depth++) {
+            Object inner = ((Map<?, ?>) sd).get("state_dict");
+            if (!(inner instanceof Map)) {
+                break;
+            }
+            if (depth == 0) {
+                for (Map.Entry<?, ?> e : ((Map<?, ?>) sd).entrySet()) {
+                    if (!"state_dict".equals(e.getKey())) {
+                        others.put(e.getKey(), e.getValue());
+                    }
+                }
+            }
+            location = location.isEmpty() ? "state_dict" : location + ".state_dict";
+            sd = inner;
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
+        flatten(sd, tensors, skipped);
+        return new StateDict(tensors, skipped, location, others);
+    }
+
+    // Iterative depth-first walk: a hostile file may nest containers hundreds of thousands deep.
+    private static void flatten(Object top, Map<String, Tensor> tensors, Map<String, String> skipped)
+            throws ModelFormatException {
+        Deque<Frame> stack = new ArrayDeque<>();
+        stack.push(new Frame("", top));
+        while (!stack.isEmpty()) {
+            Frame frame = stack.peek();
+            if (!frame.children.hasNext()) {
+                stack.pop();
+                continue;
+            }
+            Map.Entry<String, Object> child = frame.children.next();
+            String name = child.getKey();
+            Object value = child.getValue();
+            if (value instanceof Tensor) {
+                if (tensors.putIfAbsent(name, (Tensor) value) != null) {
+                    throw new ModelFormatException("two tensors are named '" + name + "' once nested names are joined");
+                }
+            } else if (value instanceof Map || value instanceof List) {
+                stack.push(new Frame(name, value));
+            } else {
+                skipped.put(name, describe(value));
+            }
+        }
+    }
+
+    private static final class Frame {
+        final Iterator<Map.Entry<String, Object>> children;
+
+        Frame(String prefix, Object container) {
+            String p = prefix.isEmpty() ? "" : prefix + ".";
+            if (container instanceof Map) {
+                Iterator<? extends Map.Entry<?, ?>> it = ((Map<?, ?>) container).entrySet().iterator();
+                this.children = new Iterator<>() {
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public Map.Entry<String, Object> next() {
+                        Map.Entry<?, ?> e = it.next();
+                        return Map.entry(p + keyName(e.getKey()), valueOrNone(e.getValue()));
+                    }
+                };
+            } else {
+                Iterator<?> it = ((List<?>) container).iterator();
+                this.children = new Iterator<>() {
+                    int index;
+
+                    @Override
+                    public boolean hasNext() {
+                        return it.hasNext();
+                    }
+
+                    @Override
+                    public Map.Entry<String, Object> next() {
+                        return Map.entry(p + (index++), valueOrNone(it.next()));
+                    }
+                };
+            }
+        }
+    }
+
+    // Map.entry refuses null values; None inside a state dict is reported as skipped.
+    private static final Object NONE = new Object() {
+        @Override
+        public String toString() {
+            return "None";
+        }
+    };
+
+    private static Object valueOrNone(Object v) {
+        return v == null ? NONE : v;
+    }
+
+    private static String keyName(Object key) {
+        if (key instanceof String || key instanceof Long || key instanceof BigInteger || key instanceof Integer) {
+            return key.toString();
+        }
+        if (key instanceof Boolean) {
+            return ((Boolean) key) ? "True" : "False";
+        }
+        return String.valueOf(describe(key));
+    }
+
+    /** A short description of a value for reports: its Python type, and the value when it is short. */
+    public static String describe(Object v) {
+        if (v == null || v == NONE) {
+            return "None";
+        }
+        if (v instanceof Tensor) {
+            return "tensor " + Tensor.describe((Tensor) v);
+        }
+        if (v instanceof String) {
+            String s = (String) v;
+            return "str " + (s.length() <= 40 ? "'" + s + "'" : "of " + s.length() + " characters");
+        }
+        if (v instanceof Long || v instanceof BigInteger) {
+            return "int " + v;
+        }
+        if (v instanceof Double) {
+            return "float " + v;
+        }
+        if (v instanceof Boolean) {
+            return "bool " + (((Boolean) v) ? "True" : "False");
+        }
+        if (v instanceof PyDict) {
+            return "dict of " + ((Map<?, ?>) v).size() + " entries";
+        }
+        if (v instanceof Map) {
+            return "dict of " + ((Map<?, ?>) v).size() + " entries";
+        }
+        if (v instanceof org.sdmodel.pickle.PyTuple) {
+            return "tuple of " + ((List<?>) v).size() + " items";
+        }
+        if (v instanceof List) {
+            return "list of " + ((List<?>) v).size() + " items";
+        }
+        if (v instanceof org.sdmodel.pickle.PyObject) {
+            return ((org.sdmodel.pickle.PyObject) v).type().qualifiedName() + " object";
+        }
+        if (v instanceof org.sdmodel.pickle.PyGlobal) {
+            return "class " + ((org.sdmodel.pickle.PyGlobal) v).qualifiedName();
+        }
+        if (v instanceof org.sdmodel.pickle.PyBytes) {
+            return "bytes of " + ((org.sdmodel.pickle.PyBytes) v).length() + " bytes";
+        }
+        if (v instanceof java.util.Set) {
+            return "set of " + ((java.util.Set<?>) v).size() + " items";
+        }
+        return v.getClass().getSimpleName();
+    }
+}

@@ -1,0 +1,43 @@
+package org.sdmodel.pickle;
+
+import java.util.Arrays;
+
+/** Python {@code bytes} or {@code bytearray}. */
+public final class PyBytes {
+    private final byte[] data;
+    private final boolean mutable;
+
+    public PyBytes(byte[] data, boolean mutable) {
+        this.data = data;
+        this.mutable = mutable;
+    }
+
+    /** The bytes (not copied: do not change them). */
+    public byte[] data() {
+        return data;
+    }
+
+    /** True for a {@code bytearray}. */
+    public boolean isBytearray() {
+        return mutable;
+    }
+
+    public int length() {
+        return data.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PyBytes && Arrays.equals(data, ((PyBytes) o).data);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(data);
+    }
+
+    @Override
+    public String toString() {
+        return (mutable ? "bytearray" : "bytes") + " of " + data.length;
+    }
+}

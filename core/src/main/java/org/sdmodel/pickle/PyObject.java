@@ -1,0 +1,58 @@
+package org.sdmodel.pickle;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An inert placeholder for an instance of a class sdmodel does not rebuild: it records the class,
+ * the arguments it was created with, and the state and items the pickle gave it. Nothing is
+ * executed.
+ */
+public final class PyObject {
+    private final PyGlobal type;
+    private final List<Object> args;
+    private Object state;
+    private final List<Object> listItems = new ArrayList<>();
+    private final Map<Object, Object> dictItems = new LinkedHashMap<>();
+
+    public PyObject(PyGlobal type, List<Object> args) {
+        this.type = type;
+        this.args = args;
+    }
+
+    /** The class (or callable) that would have created the object. */
+    public PyGlobal type() {
+        return type;
+    }
+
+    /** The arguments it was called with (from {@code REDUCE}, {@code NEWOBJ}, {@code OBJ} or {@code INST}). */
+    public List<Object> args() {
+        return args;
+    }
+
+    /** The state given by {@code BUILD} (usually a dict of attributes), or null. */
+    public Object state() {
+        return state;
+    }
+
+    /** Items added with {@code APPEND}/{@code APPENDS}. */
+    public List<Object> listItems() {
+        return listItems;
+    }
+
+    /** Items set with {@code SETITEM}/{@code SETITEMS}. */
+    public Map<Object, Object> dictItems() {
+        return dictItems;
+    }
+
+    void setState(Object state) {
+        this.state = state;
+    }
+
+    @Override
+    public String toString() {
+        return type.qualifiedName() + "(...)";
+    }
+}
