@@ -64,6 +64,10 @@ final class ModelFiles {
         if (n >= 4 && b0 == 0x80 && (head.get(2) & 0xFF) == 0x8A && head.get(3) == 0x0A) {
             return ModelFormat.TORCH_LEGACY;
         }
+        // Protocol 0 and 1 have no PROTO opcode: the magic number is a text LONG.
+        if (n >= 4 && b0 == 'L' && head.get(1) == '1' && head.get(2) == '1' && head.get(3) == '9') {
+            return ModelFormat.TORCH_LEGACY;
+        }
         if (b0 == 0x80 || b0 == '(' || b0 == ']' || b0 == '}' || b0 == 'c') {
             return ModelFormat.TORCH_LEGACY; // some other pickle: the legacy reader explains
         }

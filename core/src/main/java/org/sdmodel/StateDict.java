@@ -19,10 +19,15 @@ import org.sdmodel.pickle.PyDict;
  *   <li>Nested dicts and lists inside it are flattened, joining names with {@code "."} (list items
  *       by index, integer keys in decimal).
  *   <li>Only tensors are kept. Other values are listed in {@link #skipped()}, not written.
- *   <li>A root that is neither a dict nor a list is refused.
+ *   <li>A root that is a lone tensor (as {@code torch.save(tensor)} writes) becomes a state dict
+ *       of one tensor named {@value #LONE_TENSOR_NAME}.
+ *   <li>A root that is anything else (a string, a number...) is refused.
  * </ul>
  */
 public final class StateDict {
+    /** The name given to the tensor of a file whose root is a single tensor. */
+    public static final String LONE_TENSOR_NAME = "tensor";
+
     private final Map<String, Tensor> tensors;
     private final Map<String, String> skipped;
     private final String location;
@@ -68,10 +73,15 @@ public final class StateDict {
     /**
      * Finds and flattens the state dict of an object tree.
      *
-     * @throws ModelFormatException if the root is neither a dict nor a list, or two entries flatten
+     * @throws ModelFormatException if the root is not a dict, a list or a tensor, or two entries flatten
      *     to the same name
      */
     public static StateDict of(Object root) throws ModelFormatException {
+        if (root instanceof Tensor) {
+            Map<String, Tensor> one = new LinkedHashMap<>();
+            one.put(LONE_TENSOR_NAME, (Tensor) root);
+            return new StateDict(one, new LinkedHashMap<>(), "", new LinkedHashMap<>());
+        }
         if (!(root instanceof Map) && !(root instanceof List)) {
             throw new ModelFormatException("the file holds " + describe(root)
                     + ", not a dict or list of tensors");

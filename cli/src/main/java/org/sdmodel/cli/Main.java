@@ -1,15 +1,103 @@
 package org.sdmodel.cli;
 
-/** Entry point placeholder. */
-public final class Main {
-    private Main() {
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * The {@code sdmodel} command. {@link #main} only exits with what {@link #run} returns, so every
+ * command can be run and tested in-process. Exit codes are those of {@link ExitCode}.
+ */
+@Command(name = "sdmodel",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Read, prune and install Stable Diffusion model files (PyTorch .ckpt/.pt/.pth/.bin and .safetensors).",
+        subcommands = {
+            InspectCommand.class,
+            ConvertCommand.class,
+            PruneCommand.class,
+            CommandLine.HelpCommand.class
+        },
+        footerHeading = "%nExit codes:%n",
+        footer = {
+            "  0  success",
+            "  1  an input is missing, unreadable or not a valid model file",
+            "  2  usage error, or an output exists and --force was not given",
+            "  3  refused as unsafe (a dangerous pickle import), or scan found one",
+            "  4  the output could not be written (no space, no permission)"
+        })
+public final class Main implements Runnable {
+
+    @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Show stack traces of errors.")
+    boolean debug;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed");
     }
 
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
+    /** Runs sdmodel with standard output and error; returns the exit code. */
     public static int run(String... args) {
-        return 0;
+        PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        return run(out, err, args);
+    }
+
+    /** Runs sdmodel writing to the given streams; returns the exit code. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        Main main = new Main();
+        CommandLine cl = new CommandLine(main);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setParameterExceptionHandler((ex, argv) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("sdmodel: " + ex.getMessage());
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+            return ExitCode.USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            int code;
+            String message;
+            if (ex instanceof CliException) {
+                code = ((CliException) ex).exitCode();
+                message = ex.getMessage();
+            } else {
+                code = ExitCode.INVALID_INPUT;
+                message = Failures.describe(ex);
+            }
+            cmd.getErr().println("sdmodel: " + message);
+            if (main.debug) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            cmd.getErr().flush();
+            return code;
+        });
+        try {
+            int code = cl.execute(args);
+            return code;
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /** The version from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"sdmodel " + (v == null ? "(development build)" : v)};
+        }
     }
 }

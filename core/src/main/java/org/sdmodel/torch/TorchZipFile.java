@@ -1,16 +1,116 @@
 package org.sdmodel.torch;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
+import java.util.Map;
 import org.sdmodel.ModelFile;
+import org.sdmodel.ModelFormat;
 import org.sdmodel.ReadOptions;
+import org.sdmodel.pickle.PickleInput;
+import org.sdmodel.pickle.PickleMachine;
 
-/** Placeholder until the reader lands. */
+/**
+ * Reads the zip format {@code torch.save} writes since torch 1.6: one top-level folder (named
+ * {@code archive}, after the file, or anything else) holding {@code data.pkl}, one record
+ * {@code data/<key>} per storage, {@code version}, and in newer versions {@code byteorder},
+ * {@code .format_version}, {@code .storage_alignment} and {@code .data/*}.
+ */
 public final class TorchZipFile {
     private TorchZipFile() {
     }
 
+    /**
+     * Opens a torch zip checkpoint: reads the zip directory and the pickle, and places every
+     * storage; reads no tensor data.
+     */
     public static ModelFile open(Path path, ReadOptions options) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+        try {
+            ZipDirectory zip = ZipDirectory.read(ch);
+            String prefix = findArchivePrefix(zip);
+            String pklName = prefix + "data.pkl";
+            ZipDirectory.Entry pkl = zip.entries().get(pklName);
+            boolean bigEndian = readByteOrder(ch, zip, prefix);
+            Map<String, TorchStorage> storages = new HashMap<>();
+            TorchPickleHooks hooks = new TorchPickleHooks((key, dtype, numel, pid) -> {
+                TorchStorage s = storages.get(key);
+                if (s != null) {
+                    return s;
+                }
+                ZipDirectory.Entry rec = zip.entries().get(prefix + "data/" + key);
+                if (rec == null) {
+                    throw new TorchFormatException("the pickle refers to storage '" + key + "' but the archive has no record "
+                            + prefix + "data/" + key);
+                }
+                long declared;
+                try {
+                    declared = dtype.byteSize(numel);
+                } catch (ArithmeticException e) {
+                    throw new TorchFormatException("storage '" + key + "' declares an impossible size " + numel);
+                }
+                if (rec.size() < declared) {
+                    throw new TorchFormatException("storage '" + key + "' holds " + rec.size()
+                            + " bytes but declares " + numel + " elements of " + dtype);
+                }
+                s = new TorchStorage(key, dtype, ch, bigEndian);
+                s.place(rec.dataOffset(), declared);
+                storages.put(key, s);
+                return s;
+            });
+            PickleMachine machine = new PickleMachine(
+                    PickleInput.of(ch, pkl.dataOffset(), pkl.size(), options.maxPickleBytes()), hooks, options, pklName);
+            Object root = machine.load();
+            hooks.checkTensorBounds();
+            return new TorchCheckpoint(path, ModelFormat.TORCH_ZIP, ch, root, machine.imports());
+        } catch (IOException | RuntimeException | Error e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    /** The folder all records share: torch names it freely, so it is found from {@code data.pkl}. */
+    private static String findArchivePrefix(ZipDirectory zip) throws TorchFormatException {
+        String found = null;
+        for (String name : zip.entries().keySet()) {
+            if (name.equals("data.pkl") || name.endsWith("/data.pkl")) {
+                String prefix = name.substring(0, name.length() - "data.pkl".length());
+                if (prefix.indexOf('/') != prefix.length() - 1 && !prefix.isEmpty()) {
+                    continue; // a data.pkl deeper in the tree (e.g. inside .data/) is not the checkpoint's
+                }
+                if (found != null) {
+                    throw new TorchFormatException("the archive holds more than one data.pkl");
+                }
+                found = prefix;
+            }
+        }
+        if (found == null) {
+            throw new TorchFormatException("a zip archive, but not a torch checkpoint: no data.pkl record");
+        }
+        return found;
+    }
+
+    private static boolean readByteOrder(FileChannel ch, ZipDirectory zip, String prefix) throws IOException {
+        ZipDirectory.Entry rec = zip.entries().get(prefix + "byteorder");
+        if (rec == null) {
+            return false; // torch before 2.1 wrote no byteorder record and only little-endian files
+        }
+        if (rec.size() > 16) {
+            throw new TorchFormatException("the byteorder record is " + rec.size() + " bytes long");
+        }
+        ByteBuffer b = ZipDirectory.readAt(ch, rec.dataOffset(), (int) rec.size());
+        String order = StandardCharsets.US_ASCII.decode(b).toString().trim();
+        switch (order) {
+            case "little":
+                return false;
+            case "big":
+                return true;
+            default:
+                throw new TorchFormatException("unknown byteorder '" + order + "'");
+        }
     }
 }

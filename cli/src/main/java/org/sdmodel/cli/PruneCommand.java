@@ -1,0 +1,133 @@
+package org.sdmodel.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.sdmodel.convert.Precision;
+import org.sdmodel.prune.EmaPolicy;
+import org.sdmodel.prune.PruneOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code sdmodel prune}: the state dict only, EMA weights swapped in, fp16, as safetensors. */
+@Command(name = "prune", mixinStandardHelpOptions = true,
+        description = {
+            "Shrink a checkpoint for the web UI: keep the state dict, drop optimizer states and other training",
+            "baggage, use (or drop, or keep) the EMA weights, convert floating tensors to fp16 bit for bit as",
+            "torch's .half() does, and write safetensors. Default output: <stem>-pruned.safetensors beside the",
+            "input (<stem>-ema-pruned.safetensors when EMA weights were swapped in)."})
+final class PruneCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Checkpoints to prune (.ckpt, .pt, .pth, .bin, .safetensors).")
+    List<Path> inputs;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT",
+            description = "Output file (one input) or folder (several inputs).")
+    Path output;
+
+    @Option(names = "--ema", paramLabel = "MODE", defaultValue = "use",
+            description = "use: model.* weights take their EMA copies' values; drop: EMA copies are dropped; keep: both stay. Default: ${DEFAULT-VALUE}.")
+    EmaPolicy ema;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "fp16",
+            description = "fp16, bf16, fp32 or keep. Integer tensors and the DDPM schedule buffers never change. Default: ${DEFAULT-VALUE}.")
+    Precision precision;
+
+    @Option(names = "--keep", paramLabel = "REGEX", description = "Leave tensors whose name matches unconverted.")
+    String keep;
+
+    @Option(names = "--drop", paramLabel = "REGEX", description = "Drop tensors whose name matches (e.g. '^first_stage_model\\.').")
+    String drop;
+
+    @Option(names = "--force", description = "Replace an existing output.")
+    boolean force;
+
+    @Option(names = "--dry-run", description = "Show what would be kept, dropped and converted; write nothing.")
+    boolean dryRun;
+
+    @Option(names = "--verify", description = "After writing, re-read all data and compare it with the source.")
+    boolean verify;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+    boolean quiet;
+
+    @Option(names = "--json", description = "Print the summary as JSON.")
+    boolean json;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: cores, at most 4).")
+    Integer threads;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PruneOptions options = PruneOptions.defaults().withEma(ema).withPrecision(precision)
+                .withDrop(pattern(drop, "--drop")).withKeep(pattern(keep, "--keep"));
+        if (threads != null) {
+            if (threads < 1) {
+                throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
+            }
+            options = options.withThreads(threads);
+        }
+        checkMultipleOutputs(spec, inputs, output);
+        return runAll(spec, inputs, options, json, quiet, dryRun, verify, force, true,
+                (input, plan) -> OutputPaths.resolve(input, output,
+                        plan.emaSwapped() > 0 ? "-ema-pruned.safetensors" : "-pruned.safetensors"));
+    }
+
+    static void checkMultipleOutputs(CommandSpec spec, List<Path> inputs, Path output) {
+        if (inputs.size() > 1 && output != null && !Files.isDirectory(output)) {
+            throw new ParameterException(spec.commandLine(), "with several inputs, -o must be an existing folder");
+        }
+    }
+
+    private Pattern pattern(String regex, String option) {
+        if (regex == null) {
+            return null;
+        }
+        try {
+            return Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new ParameterException(spec.commandLine(), option + ": invalid regular expression: " + e.getDescription());
+        }
+    }
+
+    /** Runs a prune job per input; the worst exit code wins, and every input is tried. */
+    static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, boolean json, boolean quiet,
+            boolean dryRun, boolean verify, boolean force, boolean recordEmaAndPrecision, PruneJob.Naming naming) {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ObjectMapper mapper = PruneJob.mapper();
+        PruneJob job = new PruneJob(out, err, json, quiet, dryRun, verify, force, recordEmaAndPrecision);
+        ArrayNode results = mapper.createArrayNode();
+        int worst = ExitCode.OK;
+        for (Path input : inputs) {
+            try {
+                results.add(job.run(input, options, naming, mapper));
+            } catch (CliException e) {
+                err.println("sdmodel: " + e.getMessage());
+                worst = Math.max(worst, e.exitCode());
+            }
+        }
+        if (json && results.size() > 0) {
+            try {
+                out.println(mapper.writeValueAsString(inputs.size() == 1 ? results.get(0) : results));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        out.flush();
+        return worst;
+    }
+}

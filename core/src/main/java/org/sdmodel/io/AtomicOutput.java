@@ -1,0 +1,140 @@
+package org.sdmodel.io;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An output file that appears only when complete: bytes go to a temporary file in the target's
+ * folder (so the final rename stays on one file system and is atomic), which {@link #commit()}
+ * renames into place. Closing without committing deletes the temporary file; so does a JVM
+ * shutdown (Ctrl-C). A killed process ({@code kill -9}) can leave a temporary file named
+ * {@code .<name>.*.sdmodel-partial}, never a partial file under the target's name.
+ *
+ * <pre>{@code
+ * try (AtomicOutput out = AtomicOutput.create(target, false)) {
+ *     out.channel().write(bytes);
+ *     out.commit();
+ * }
+ * }</pre>
+ */
+public final class AtomicOutput implements Closeable {
+    /** Suffix of temporary files, so that a user can recognise (and delete) one left by a killed run. */
+    public static final String TEMP_SUFFIX = ".sdmodel-partial";
+
+    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Path p : LIVE) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // best effort at exit
+                }
+            }
+        }, "sdmodel-cleanup"));
+    }
+
+    private final Path target;
+    private final Path temp;
+    private final boolean overwrite;
+    private final FileChannel channel;
+    private boolean committed;
+
+    private AtomicOutput(Path target, Path temp, boolean overwrite, FileChannel channel) {
+        this.target = target;
+        this.temp = temp;
+        this.overwrite = overwrite;
+        this.channel = channel;
+    }
+
+    /**
+     * Starts writing {@code target}.
+     *
+     * @param overwrite whether an existing target may be replaced on commit
+     * @throws FileAlreadyExistsException if the target exists and {@code overwrite} is false
+     * @throws java.nio.file.NoSuchFileException if the target's folder does not exist
+     */
+    public static AtomicOutput create(Path target, boolean overwrite) throws IOException {
+        Path abs = target.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            throw new FileAlreadyExistsException(target.toString(), null, "is a directory");
+        }
+        if (!overwrite && Files.exists(abs)) {
+            throw new FileAlreadyExistsException(target.toString(), null, "already exists (use --force to replace it)");
+        }
+        Path dir = abs.getParent();
+        if (!Files.isDirectory(dir)) {
+            throw new java.nio.file.NoSuchFileException(dir.toString(), null, "no such folder");
+        }
+        Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", TEMP_SUFFIX);
+        LIVE.add(temp);
+        try {
+            FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.READ,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+            return new AtomicOutput(abs, temp, overwrite, ch);
+        } catch (IOException | RuntimeException e) {
+            LIVE.remove(temp);
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+    }
+
+    /** The channel to write to (positional writes welcome); do not close it. */
+    public FileChannel channel() {
+        return channel;
+    }
+
+    /** The temporary file being written. */
+    public Path tempFile() {
+        return temp;
+    }
+
+    /** The final path. */
+    public Path target() {
+        return target;
+    }
+
+    /**
+     * Flushes the data to disk and renames the temporary file into place.
+     *
+     * @throws FileAlreadyExistsException if the target appeared meanwhile and may not be replaced
+     */
+    public void commit() throws IOException {
+        channel.force(true);
+        channel.close();
+        if (!overwrite && Files.exists(target)) {
+            throw new FileAlreadyExistsException(target.toString(), null, "already exists (use --force to replace it)");
+        }
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        committed = true;
+        LIVE.remove(temp);
+    }
+
+    /** Deletes the temporary file unless {@link #commit()} succeeded. */
+    @Override
+    public void close() throws IOException {
+        if (committed) {
+            return;
+        }
+        try {
+            channel.close();
+        } finally {
+            Files.deleteIfExists(temp);
+            LIVE.remove(temp);
+        }
+    }
+}

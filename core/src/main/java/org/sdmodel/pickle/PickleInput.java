@@ -1,0 +1,182 @@
+package org.sdmodel.pickle;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import org.sdmodel.MemoryLimitException;
+
+/**
+ * The bytes of one pickle: a bounded, buffered, sequential reader that knows how many bytes remain,
+ * so that no length read from the pickle is allocated unless the pickle can hold it.
+ */
+public final class PickleInput {
+    private final ReadableByteChannel channel;
+    private final long limit;
+    private final long maxAllocation;
+    private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    private long consumed;
+    private long fetched;
+
+    private PickleInput(ReadableByteChannel channel, long limit, long maxAllocation) {
+        this.channel = channel;
+        this.limit = limit;
+        this.maxAllocation = maxAllocation;
+        buffer.limit(0);
+    }
+
+    /** A pickle of at most {@code length} bytes starting at {@code offset} of a file. */
+    public static PickleInput of(FileChannel file, long offset, long length, long maxAllocation) {
+        return new PickleInput(new RegionChannel(file, offset, length), length, maxAllocation);
+    }
+
+    /** A pickle held in memory. */
+    public static PickleInput of(byte[] bytes) {
+        return new PickleInput(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(bytes)),
+                bytes.length, Long.MAX_VALUE);
+    }
+
+    /** Bytes consumed so far: after {@code STOP}, the pickle's exact length. */
+    public long consumed() {
+        return consumed;
+    }
+
+    /** Bytes left before the limit. */
+    public long remaining() {
+        return limit - consumed;
+    }
+
+    int readByte() throws IOException {
+        if (!buffer.hasRemaining() && !fill()) {
+            throw truncated();
+        }
+        consumed++;
+        return buffer.get() & 0xFF;
+    }
+
+    long readLittleEndian(int n) throws IOException {
+        long v = 0;
+        for (int i = 0; i < n; i++) {
+            v |= ((long) readByte()) << (8 * i);
+        }
+        return v;
+    }
+
+    /** Reads {@code n} bytes, refusing lengths the pickle cannot hold before allocating them. */
+    byte[] readBytes(long n, String what) throws IOException {
+        if (n < 0) {
+            throw new PickleException("negative length " + n + " for " + what);
+        }
+        if (n > remaining()) {
+            throw new PickleException(what + " claims " + n + " bytes but only " + remaining()
+                    + " remain in the pickle (truncated or corrupt)");
+        }
+        if (n > maxAllocation || n > Integer.MAX_VALUE - 16) {
+            throw new MemoryLimitException(what + " length", n, Math.min(maxAllocation, Integer.MAX_VALUE - 16));
+        }
+        byte[] out = new byte[(int) n];
+        int off = 0;
+        while (off < out.length) {
+            if (!buffer.hasRemaining() && !fill()) {
+                throw truncated();
+            }
+            int k = Math.min(buffer.remaining(), out.length - off);
+            buffer.get(out, off, k);
+            off += k;
+            consumed += k;
+        }
+        return out;
+    }
+
+    /** Reads a text line (protocol 0 arguments) without its newline. */
+    String readLine(String what) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        while (true) {
+            int b = readByte();
+            if (b == '\n') {
+                return sb.toString();
+            }
+            if (sb.length() >= 1 << 20) {
+                throw new MemoryLimitException(what + " line", sb.length(), 1 << 20);
+            }
+            sb.append((char) b); // protocol 0 lines are ASCII or raw-unicode-escape: decoded by the caller
+        }
+    }
+
+    void skip(long n) throws IOException {
+        if (n > remaining()) {
+            throw truncated();
+        }
+        for (long i = 0; i < n; i++) {
+            readByte();
+        }
+    }
+
+    private boolean fill() throws IOException {
+        buffer.clear();
+        long want = Math.min(buffer.capacity(), limit - fetched);
+        if (want <= 0) {
+            buffer.limit(0);
+            return false;
+        }
+        buffer.limit((int) want);
+        int n;
+        do {
+            n = channel.read(buffer);
+        } while (n == 0);
+        buffer.flip();
+        if (n < 0) {
+            return false;
+        }
+        fetched += n;
+        return true;
+    }
+
+    private PickleException truncated() {
+        return new PickleException("the pickle ends early after " + consumed + " bytes (truncated file?)");
+    }
+
+    /** A positional view of a file region as a sequential channel. */
+    private static final class RegionChannel implements ReadableByteChannel {
+        private final FileChannel file;
+        private final long end;
+        private long pos;
+
+        RegionChannel(FileChannel file, long offset, long length) {
+            this.file = file;
+            this.pos = offset;
+            this.end = offset + length;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            if (pos >= end) {
+                return -1;
+            }
+            ByteBuffer view = dst;
+            int oldLimit = dst.limit();
+            if (dst.remaining() > end - pos) {
+                dst.limit((int) (dst.position() + (end - pos)));
+            }
+            try {
+                int n = file.read(view, pos);
+                if (n > 0) {
+                    pos += n;
+                }
+                return n;
+            } finally {
+                dst.limit(oldLimit);
+            }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+            // the file belongs to the caller
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package org.sdmodel.prune;
+
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.sdmodel.convert.Precision;
+
+/**
+ * How to prune: what to do with EMA copies, which precision to write, and which extra keys to drop
+ * or leave unconverted.
+ *
+ * @param ema the EMA policy ({@link EmaPolicy#USE} by default)
+ * @param precision the target precision of floating tensors ({@link Precision#FP16} by default)
+ * @param drop tensors whose (output) name this pattern finds are removed; null for none
+ * @param keep tensors whose name this pattern finds keep their dtype; null for none
+ * @param threads worker threads for reading, converting and writing (at least 1)
+ */
+public record PruneOptions(EmaPolicy ema, Precision precision, Pattern drop, Pattern keep, int threads) {
+
+    public PruneOptions {
+        Objects.requireNonNull(ema, "ema");
+        Objects.requireNonNull(precision, "precision");
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1");
+        }
+    }
+
+    /** The defaults of {@code sdmodel prune}: EMA weights used, fp16, one worker per core (at most 4). */
+    public static PruneOptions defaults() {
+        return new PruneOptions(EmaPolicy.USE, Precision.FP16, null, null,
+                Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
+    }
+
+    /** What {@code sdmodel convert} does: every tensor of the state dict, unchanged. */
+    public static PruneOptions lossless() {
+        return defaults().withEma(EmaPolicy.KEEP).withPrecision(Precision.KEEP);
+    }
+
+    public PruneOptions withEma(EmaPolicy e) {
+        return new PruneOptions(e, precision, drop, keep, threads);
+    }
+
+    public PruneOptions withPrecision(Precision p) {
+        return new PruneOptions(ema, p, drop, keep, threads);
+    }
+
+    public PruneOptions withDrop(Pattern p) {
+        return new PruneOptions(ema, precision, p, keep, threads);
+    }
+
+    public PruneOptions withKeep(Pattern p) {
+        return new PruneOptions(ema, precision, drop, p, threads);
+    }
+
+    public PruneOptions withThreads(int n) {
+        return new PruneOptions(ema, precision, drop, keep, n);
+    }
+}

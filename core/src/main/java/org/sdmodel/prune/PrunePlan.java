@@ -1,0 +1,220 @@
+package org.sdmodel.prune;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.sdmodel.DType;
+import org.sdmodel.ModelFile;
+import org.sdmodel.ModelFormatException;
+import org.sdmodel.StateDict;
+import org.sdmodel.Tensor;
+import org.sdmodel.convert.Precision;
+
+/**
+ * What pruning a file will do, decided before a byte of tensor data is read: which tensors are
+ * written under which name and dtype, which are dropped and why. {@code --dry-run} prints it;
+ * {@link Pruner} carries it out.
+ */
+public final class PrunePlan {
+    /**
+     * The DDPM schedule buffers of LatentDiffusion. They are tiny and fp16 visibly changes the
+     * images a model makes, so they keep their precision (matched by the name's last component).
+     */
+    public static final Set<String> SCHEDULE_BUFFERS = Set.of(
+            "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_alphas_cumprod",
+            "sqrt_one_minus_alphas_cumprod", "log_one_minus_alphas_cumprod", "sqrt_recip_alphas_cumprod",
+            "sqrt_recipm1_alphas_cumprod", "posterior_variance", "posterior_log_variance_clipped",
+            "posterior_mean_coef1", "posterior_mean_coef2");
+
+    private static final String MODEL = "model.";
+    private static final String MODEL_EMA = "model_ema.";
+
+    /** One tensor to write: its output name, where its values come from, and its output dtype. */
+    public record Item(String name, String sourceName, Tensor source, DType dtype) {
+        /** True if the values change dtype on the way. */
+        public boolean converts() {
+            return dtype != source.dtype();
+        }
+
+        /** Bytes written for this tensor. */
+        public long outputBytes() {
+            return dtype.byteSize(source.numel());
+        }
+    }
+
+    private final List<Item> items;
+    private final Map<String, String> dropped;
+    private final Map<String, String> unconverted;
+    private final Map<String, String> droppedTopLevel;
+    private final Map<String, String> skippedValues;
+    private final int emaSwapped;
+    private final PruneOptions options;
+    private final long inputBytes;
+
+    private PrunePlan(List<Item> items, Map<String, String> dropped, Map<String, String> unconverted,
+            Map<String, String> droppedTopLevel, Map<String, String> skippedValues, int emaSwapped,
+            PruneOptions options, long inputBytes) {
+        this.items = Collections.unmodifiableList(items);
+        this.dropped = Collections.unmodifiableMap(dropped);
+        this.unconverted = Collections.unmodifiableMap(unconverted);
+        this.droppedTopLevel = Collections.unmodifiableMap(droppedTopLevel);
+        this.skippedValues = Collections.unmodifiableMap(skippedValues);
+        this.emaSwapped = emaSwapped;
+        this.options = options;
+        this.inputBytes = inputBytes;
+    }
+
+    /** The tensors to write, in the order the source file holds them. */
+    public List<Item> items() {
+        return items;
+    }
+
+    /** State-dict tensors left out, by name, with the reason. */
+    public Map<String, String> dropped() {
+        return dropped;
+    }
+
+    /** Floating tensors that keep their dtype although the precision would change it, with the reason. */
+    public Map<String, String> unconverted() {
+        return unconverted;
+    }
+
+    /** Top-level entries outside the state dict (optimizer states, callbacks...), with a description. */
+    public Map<String, String> droppedTopLevel() {
+        return droppedTopLevel;
+    }
+
+    /** Non-tensor values inside the state dict, which safetensors cannot hold. */
+    public Map<String, String> skippedValues() {
+        return skippedValues;
+    }
+
+    /** How many {@code model.*} weights took their EMA copy's values. */
+    public int emaSwapped() {
+        return emaSwapped;
+    }
+
+    /** The options the plan was made with. */
+    public PruneOptions options() {
+        return options;
+    }
+
+    /** Bytes of all tensors in the source's state dict. */
+    public long inputTensorBytes() {
+        return inputBytes;
+    }
+
+    /** Bytes of tensor data the output will hold. */
+    public long outputTensorBytes() {
+        long sum = 0;
+        for (Item i : items) {
+            sum += i.outputBytes();
+        }
+        return sum;
+    }
+
+    /** Number of items whose dtype changes. */
+    public long convertedCount() {
+        return items.stream().filter(Item::converts).count();
+    }
+
+    /**
+     * Decides what pruning {@code model} with {@code options} will write.
+     *
+     * @throws PruneException if EMA copies exist but do not cover every {@code model.*} weight
+     *     (with {@link EmaPolicy#USE}), a copy's shape differs from its weight's, or names collide
+     */
+    public static PrunePlan of(ModelFile model, PruneOptions options) throws ModelFormatException {
+        StateDict sd = model.stateDict();
+        Map<String, Tensor> tensors = sd.tensors();
+        Map<String, String> dropped = new LinkedHashMap<>();
+        Map<String, String> unconverted = new LinkedHashMap<>();
+
+        boolean hasEma = hasEma(sd);
+        int swapped = 0;
+        if (options.ema() == EmaPolicy.USE && hasEma) {
+            int models = 0;
+            int covered = 0;
+            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                String name = e.getKey();
+                if (!name.startsWith(MODEL)) {
+                    continue;
+                }
+                models++;
+                String copy = emaName(name);
+                Tensor ema = tensors.get(copy);
+                if (ema != null) {
+                    covered++;
+                    if (!java.util.Arrays.equals(ema.shape(), e.getValue().shape())) {
+                        throw new PruneException("the EMA copy " + copy + " has shape "
+                                + java.util.Arrays.toString(ema.shape()) + " but " + name + " has "
+                                + java.util.Arrays.toString(e.getValue().shape()));
+                    }
+                }
+            }
+            if (covered < models) {
+                throw new PruneException("EMA copies cover " + covered + " of " + models
+                        + " model.* weights; use --ema drop (training weights) or --ema keep (both)");
+            }
+            swapped = covered;
+        }
+
+        long inputBytes = 0;
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            inputBytes += e.getValue().byteSize();
+        }
+        List<Item> items = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String name = e.getKey();
+            String sourceName = name;
+            if (name.startsWith(MODEL_EMA) && options.ema() != EmaPolicy.KEEP) {
+                dropped.put(name, options.ema() == EmaPolicy.USE ? "EMA copy (swapped into model.*)" : "EMA copy (--ema drop)");
+                continue;
+            }
+            if (options.ema() == EmaPolicy.USE && hasEma && name.startsWith(MODEL)) {
+                sourceName = emaName(name);
+            }
+            if (options.drop() != null && options.drop().matcher(name).find()) {
+                dropped.put(name, "matches --drop");
+                continue;
+            }
+            Tensor source = tensors.get(sourceName);
+            DType dtype = options.precision().target(source.dtype());
+            if (dtype != source.dtype()) {
+                if (SCHEDULE_BUFFERS.contains(lastComponent(name))) {
+                    unconverted.put(name, "DDPM schedule buffer");
+                    dtype = source.dtype();
+                } else if (options.keep() != null && options.keep().matcher(name).find()) {
+                    unconverted.put(name, "matches --keep");
+                    dtype = source.dtype();
+                }
+            }
+            items.add(new Item(name, sourceName, source, dtype));
+        }
+
+        Map<String, String> top = new LinkedHashMap<>();
+        for (Map.Entry<Object, Object> e : sd.otherTopLevelEntries().entrySet()) {
+            top.put(String.valueOf(e.getKey()), StateDict.describe(e.getValue()));
+        }
+        return new PrunePlan(items, dropped, unconverted, top, new LinkedHashMap<>(sd.skipped()), swapped,
+                options, inputBytes);
+    }
+
+    /** LitEma's name for the copy of {@code model.X}: {@code model_ema.} + X without dots. */
+    public static String emaName(String modelName) {
+        return MODEL_EMA + modelName.substring(MODEL.length()).replace(".", "");
+    }
+
+    private static String lastComponent(String name) {
+        int dot = name.lastIndexOf('.');
+        return dot < 0 ? name : name.substring(dot + 1);
+    }
+
+    /** Whether a file's state dict has EMA copies at all. */
+    public static boolean hasEma(StateDict sd) {
+        return sd.tensors().keySet().stream().anyMatch(n -> n.startsWith(MODEL_EMA));
+    }
+}
