@@ -84,9 +84,7 @@ final class TorchPickleHooks implements PickleHooks {
                 Object inner = call((PyGlobal) args.get(0), (PyTuple) args.get(2));
                 return inner instanceof Tensor ? inner : null;
             }
-            case "torch.Size":
-                // torch.Size((a, b)) is just the tuple of sizes.
-                return args.size() == 1 && args.get(0) instanceof List ? PyTuple.of((List<?>) args.get(0)) : null;
+            // torch.Size stays an inert torch.Size object: a shape is one value, not a container to flatten.
             default:
                 return null;
         }
