@@ -1,6 +1,7 @@
 package org.sdmodel.safetensors;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -203,9 +204,7 @@ final class SafetensorsHeader {
         } catch (SafetensorsException e) {
             throw e;
         } catch (JsonProcessingException e) {
-            String at = e.getLocation() == null ? "" : " (at byte " + e.getLocation().getByteOffset() + " of the header)";
-            throw new SafetensorsException(Rule.INVALID_JSON,
-                    "the header is not valid JSON: " + oneLine(e.getOriginalMessage()) + at, e);
+            throw new SafetensorsException(Rule.INVALID_JSON, "the header is not valid JSON: " + jacksonProblem(e), e);
         } catch (IOException e) {
             // Parsing a byte array does no I/O; anything else Jackson reports is about the text.
             throw new SafetensorsException(Rule.INVALID_JSON, "the header is not valid JSON: " + oneLine(e.getMessage()), e);
@@ -401,16 +400,25 @@ final class SafetensorsHeader {
      * written back as UTF-8.
      */
     private static String checkedString(String s) throws SafetensorsException {
+        int bad = unpairedSurrogate(s);
+        if (bad >= 0) {
+            throw new SafetensorsException(Rule.INVALID_JSON,
+                    "the header escapes an unpaired surrogate (\\u" + Integer.toHexString(s.charAt(bad)) + ") in a string");
+        }
+        return s;
+    }
+
+    /** The index of the first surrogate in {@code s} that is not half of a pair, or -1. */
+    static int unpairedSurrogate(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
-                throw new SafetensorsException(Rule.INVALID_JSON,
-                        "the header escapes an unpaired surrogate (\\u" + Integer.toHexString(c) + ") in a string");
+                return i;
             }
         }
-        return s;
+        return -1;
     }
 
     private static String describe(JsonToken t) {
@@ -446,6 +454,21 @@ final class SafetensorsHeader {
             b.append("...");
         }
         return b.append('\'').toString();
+    }
+
+    /** Jackson's description of a syntax error, without its source excerpt, and where it is. */
+    private static String jacksonProblem(JsonProcessingException e) {
+        String problem = oneLine(e.getOriginalMessage())
+                .replaceAll(" ?\\(start marker at \\[Source: [^\\]]*\\]\\)", "")
+                .replaceAll(" ?\\[Source: [^\\]]*\\]", "")
+                .replaceAll(", from `[^`]*`\\)", ")");
+        JsonLocation at = e.getLocation();
+        if (at == null) {
+            return problem;
+        }
+        long offset = at.getByteOffset() >= 0 ? at.getByteOffset() : at.getCharOffset();
+        return problem + (offset >= 0 ? " (at byte " + offset + " of the header)"
+                : " (at line " + at.getLineNr() + ", column " + at.getColumnNr() + " of the header)");
     }
 
     private static String describeShape(long[] shape) {

@@ -49,8 +49,10 @@ import org.sdmodel.Tensor;
  * SafetensorsWriter writer = new SafetensorsWriter(specs, Map.of("format", "pt"));
  * try (FileChannel out = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
  *     writer.writeHeader(out);
- *     writer.writeTensor("model.w", 0, bytesOfW, out);  // from any thread
+ *     writer.writeTensor("model.w", 0, bytesOfW, out);  // any tensor, any part, any thread
+ *     out.force(true);
  * }
+ * Files.move(tmp, target, ATOMIC_MOVE);
  * }</pre>
  */
 public final class SafetensorsWriter {
@@ -183,6 +185,9 @@ public final class SafetensorsWriter {
             throw new IllegalArgumentException("the header would be " + json.length + " bytes, more than the "
                     + SafetensorsHeader.REFERENCE_MAX_HEADER_BYTES + " that safetensors readers accept");
         }
+        if (offset > Long.MAX_VALUE - SafetensorsHeader.LENGTH_PREFIX - json.length) {
+            throw new IllegalArgumentException("the file would be larger than 2^63 bytes");
+        }
         this.header = ByteBuffer.allocate(SafetensorsHeader.LENGTH_PREFIX + json.length)
                 .order(ByteOrder.LITTLE_ENDIAN).putLong(json.length).put(json).array();
 
@@ -218,15 +223,7 @@ public final class SafetensorsWriter {
     }
 
     private static boolean isValidUnicode(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return false;
-            }
-        }
-        return true;
+        return SafetensorsHeader.unpairedSurrogate(s) < 0;
     }
 
     /** The JSON header, padded with spaces to a multiple of 8 bytes. */

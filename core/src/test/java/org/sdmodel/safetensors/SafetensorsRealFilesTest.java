@@ -39,8 +39,13 @@ class SafetensorsRealFilesTest {
         return names.stream();
     }
 
-    private static JsonNode expected() throws IOException {
-        return JSON.readTree(TestFiles.testdata().resolve("realmodels-expected.json").toFile());
+    private static JsonNode expected;
+
+    private static synchronized JsonNode expected() throws IOException {
+        if (expected == null) {
+            expected = JSON.readTree(TestFiles.testdata().resolve("realmodels-expected.json").toFile());
+        }
+        return expected;
     }
 
     private static JsonNode expected(String file) throws IOException {
