@@ -1,0 +1,411 @@
+package org.sdmodel.safetensors;
+
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.sdmodel.DType;
+import org.sdmodel.Tensor;
+
+/**
+ * Writes safetensors files byte-identical to what the reference library ({@code
+ * safetensors.torch.save_file}, Rust {@code serialize}) writes for the same tensors and metadata:
+ *
+ * <ul>
+ *   <li>tensors sorted by dtype, descending in {@link DType} declaration order, then by name
+ *       (compared as UTF-8 bytes, as Rust compares strings);
+ *   <li>a compact JSON header as serde_json writes it: {@code __metadata__} first (when given),
+ *       then each tensor as {@code {"dtype":"F16","shape":[2,3],"data_offsets":[0,12]}}, strings
+ *       escaping only {@code "}, {@code \} and control characters;
+ *   <li>the header padded with spaces to a multiple of 8 bytes, then the tensors' bytes.
+ * </ul>
+ *
+ * <p>The reference writes metadata in its hash map's (random) order; this writer keeps the order
+ * of the map it is given, so rewriting a file read with {@link SafetensorsFile} reproduces it.
+ *
+ * <p>The layout is computed up front, so large outputs can be streamed: write the {@link
+ * #writeHeader header}, then each tensor's bytes with {@link #writeTensor}, in any order and from
+ * any number of threads (positional writes on a {@link FileChannel} are thread-safe). An instance
+ * is immutable.
+ *
+ * <pre>{@code
+ * SafetensorsWriter writer = new SafetensorsWriter(specs, Map.of("format", "pt"));
+ * try (FileChannel out = FileChannel.open(tmp, CREATE_NEW, WRITE)) {
+ *     writer.writeHeader(out);
+ *     writer.writeTensor("model.w", 0, bytesOfW, out);  // any tensor, any part, any thread
+ *     out.force(true);
+ * }
+ * Files.move(tmp, target, ATOMIC_MOVE);
+ * }</pre>
+ */
+public final class SafetensorsWriter {
+
+    /** What the writer needs to know of one tensor to lay out the file. */
+    public record TensorSpec(String name, DType dtype, long[] shape) {
+        /**
+         * @throws IllegalArgumentException if a dimension is negative
+         */
+        public TensorSpec {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(dtype, "dtype");
+            shape = shape.clone();
+            for (long d : shape) {
+                if (d < 0) {
+                    throw new IllegalArgumentException("tensor " + SafetensorsHeader.quote(name)
+                            + " has a negative dimension: " + Arrays.toString(shape));
+                }
+            }
+        }
+
+        /** The spec of an existing tensor under a name. */
+        public static TensorSpec of(String name, Tensor tensor) {
+            return new TensorSpec(name, tensor.dtype(), tensor.shape());
+        }
+
+        /** The shape (a copy). */
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        /**
+         * Bytes of the tensor's data.
+         *
+         * @throws IllegalArgumentException if the size overflows or a sub-byte dtype does not
+         *     fill whole bytes
+         */
+        public long byteSize() {
+            try {
+                long numel = 1;
+                for (long d : shape) {
+                    numel = Math.multiplyExact(numel, d);
+                }
+                return dtype.byteSize(numel);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("tensor " + SafetensorsHeader.quote(name) + " " + dtype
+                        + Arrays.toString(shape) + " has no valid size: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TensorSpec && ((TensorSpec) o).name.equals(name) && ((TensorSpec) o).dtype == dtype
+                    && Arrays.equals(((TensorSpec) o).shape, shape);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(name, dtype, Arrays.hashCode(shape));
+        }
+
+        @Override
+        public String toString() {
+            return name + " " + dtype + Arrays.toString(shape);
+        }
+    }
+
+    /** A tensor's place in the output. */
+    private record Slot(TensorSpec spec, long fileOffset, long byteSize) {
+    }
+
+    private static final int COPY_BUFFER_BYTES = 1 << 20;
+
+    private final byte[] header;
+    private final Map<String, Slot> slots;
+    private final long fileSize;
+
+    /**
+     * Lays out a file.
+     *
+     * @param tensors the tensors, in any order
+     * @param metadata the {@code __metadata__} entries in the order to write them; {@code null}
+     *     to write no {@code __metadata__} entry (an empty map writes {@code "__metadata__":{}},
+     *     as the reference does)
+     * @throws IllegalArgumentException if a name is empty, {@code __metadata__}, repeated, or not
+     *     valid Unicode (an unpaired surrogate), a metadata string is not valid Unicode, a
+     *     tensor's size is invalid, or the header would exceed the 100,000,000 bytes that
+     *     safetensors readers accept
+     */
+    public SafetensorsWriter(Collection<TensorSpec> tensors, Map<String, String> metadata) {
+        List<TensorSpec> ordered = new ArrayList<>(tensors);
+        Set<String> names = new HashSet<>();
+        for (TensorSpec t : ordered) {
+            if (t.name.isEmpty() || t.name.equals("__metadata__") || !isValidUnicode(t.name)) {
+                throw new IllegalArgumentException("a tensor cannot be named " + SafetensorsHeader.quote(t.name)
+                        + " in a safetensors file");
+            }
+            if (!names.add(t.name)) {
+                throw new IllegalArgumentException("two tensors are named " + SafetensorsHeader.quote(t.name));
+            }
+        }
+        if (metadata != null) {
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                Objects.requireNonNull(e.getKey(), "metadata key");
+                Objects.requireNonNull(e.getValue(), "metadata value");
+                if (!isValidUnicode(e.getKey()) || !isValidUnicode(e.getValue())) {
+                    throw new IllegalArgumentException("metadata entry " + SafetensorsHeader.quote(e.getKey())
+                            + " is not valid Unicode (unpaired surrogate)");
+                }
+            }
+        }
+        ordered.sort(FILE_ORDER);
+
+        long[] begin = new long[ordered.size()];
+        long[] sizes = new long[ordered.size()];
+        long offset = 0;
+        for (int i = 0; i < ordered.size(); i++) {
+            begin[i] = offset;
+            sizes[i] = ordered.get(i).byteSize();
+            try {
+                offset = Math.addExact(offset, sizes[i]);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("the tensors add up to more than 2^63 bytes", e);
+            }
+        }
+
+        byte[] json = headerJson(ordered, begin, sizes, metadata);
+        if (json.length > SafetensorsHeader.REFERENCE_MAX_HEADER_BYTES) {
+            throw new IllegalArgumentException("the header would be " + json.length + " bytes, more than the "
+                    + SafetensorsHeader.REFERENCE_MAX_HEADER_BYTES + " that safetensors readers accept");
+        }
+        if (offset > Long.MAX_VALUE - SafetensorsHeader.LENGTH_PREFIX - json.length) {
+            throw new IllegalArgumentException("the file would be larger than 2^63 bytes");
+        }
+        this.header = ByteBuffer.allocate(SafetensorsHeader.LENGTH_PREFIX + json.length)
+                .order(ByteOrder.LITTLE_ENDIAN).putLong(json.length).put(json).array();
+
+        Map<String, Slot> bySpec = new LinkedHashMap<>();
+        for (int i = 0; i < ordered.size(); i++) {
+            bySpec.put(ordered.get(i).name, new Slot(ordered.get(i), header.length + begin[i], sizes[i]));
+        }
+        this.slots = Collections.unmodifiableMap(bySpec);
+        this.fileSize = header.length + offset;
+    }
+
+    /**
+     * The reference's order: dtype descending, then name. Comparing code points orders strings as
+     * their UTF-8 bytes do (String.compareTo compares UTF-16 units, which differs above U+FFFF).
+     */
+    private static final Comparator<TensorSpec> FILE_ORDER = Comparator
+            .comparing(TensorSpec::dtype, Comparator.reverseOrder())
+            .thenComparing(TensorSpec::name, SafetensorsWriter::compareCodePoints);
+
+    private static int compareCodePoints(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
+    }
+
+    private static boolean isValidUnicode(String s) {
+        return SafetensorsHeader.unpairedSurrogate(s) < 0;
+    }
+
+    /** The JSON header, padded with spaces to a multiple of 8 bytes. */
+    private static byte[] headerJson(List<TensorSpec> ordered, long[] begin, long[] sizes, Map<String, String> metadata) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write('{');
+        boolean first = true;
+        if (metadata != null) {
+            writeString(out, "__metadata__");
+            out.write(':');
+            out.write('{');
+            boolean firstEntry = true;
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                if (!firstEntry) {
+                    out.write(',');
+                }
+                firstEntry = false;
+                writeString(out, e.getKey());
+                out.write(':');
+                writeString(out, e.getValue());
+            }
+            out.write('}');
+            first = false;
+        }
+        for (int i = 0; i < ordered.size(); i++) {
+            TensorSpec t = ordered.get(i);
+            if (!first) {
+                out.write(',');
+            }
+            first = false;
+            writeString(out, t.name);
+            writeAscii(out, ":{\"dtype\":\"" + t.dtype.safetensorsName() + "\",\"shape\":[");
+            for (int d = 0; d < t.shape.length; d++) {
+                writeAscii(out, (d == 0 ? "" : ",") + t.shape[d]);
+            }
+            writeAscii(out, "],\"data_offsets\":[" + begin[i] + "," + (begin[i] + sizes[i]) + "]}");
+        }
+        out.write('}');
+        while (out.size() % SafetensorsHeader.LENGTH_PREFIX != 0) {
+            out.write(' ');
+        }
+        return out.toByteArray();
+    }
+
+    private static void writeAscii(ByteArrayOutputStream out, String s) {
+        out.writeBytes(s.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** A JSON string as serde_json writes it: UTF-8, escaping only quote, backslash and C0 controls. */
+    private static void writeString(ByteArrayOutputStream out, String s) {
+        out.write('"');
+        int plainFrom = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            String escape;
+            switch (c) {
+                case '"': escape = "\\\""; break;
+                case '\\': escape = "\\\\"; break;
+                case '\b': escape = "\\b"; break;
+                case '\f': escape = "\\f"; break;
+                case '\n': escape = "\\n"; break;
+                case '\r': escape = "\\r"; break;
+                case '\t': escape = "\\t"; break;
+                default: escape = c < 0x20 ? String.format(Locale.ROOT, "\\u%04x", (int) c) : null; break;
+            }
+            if (escape != null) {
+                out.writeBytes(s.substring(plainFrom, i).getBytes(StandardCharsets.UTF_8));
+                writeAscii(out, escape);
+                plainFrom = i + 1;
+            }
+        }
+        out.writeBytes(s.substring(plainFrom).getBytes(StandardCharsets.UTF_8));
+        out.write('"');
+    }
+
+    /** The first bytes of the file: the 8-byte length, the JSON header and its padding. Returns a copy. */
+    public byte[] header() {
+        return header.clone();
+    }
+
+    /** The tensors in file order. */
+    public List<TensorSpec> tensors() {
+        List<TensorSpec> list = new ArrayList<>(slots.size());
+        for (Slot s : slots.values()) {
+            list.add(s.spec);
+        }
+        return list;
+    }
+
+    /**
+     * Where the tensor's first byte goes in the output file (absolute, header included).
+     *
+     * @throws IllegalArgumentException if there is no such tensor
+     */
+    public long dataOffset(String name) {
+        return slot(name).fileOffset;
+    }
+
+    /** The size of the complete file. */
+    public long fileSize() {
+        return fileSize;
+    }
+
+    private Slot slot(String name) {
+        Slot s = slots.get(name);
+        if (s == null) {
+            throw new IllegalArgumentException("no tensor named " + SafetensorsHeader.quote(String.valueOf(name)));
+        }
+        return s;
+    }
+
+    /** Writes {@link #header()} at the start of {@code out}. */
+    public void writeHeader(FileChannel out) throws IOException {
+        writeFully(out, ByteBuffer.wrap(header), 0);
+    }
+
+    /**
+     * Writes bytes of a tensor's data (dense, row-major, little-endian) at their place in the
+     * file: {@code src}'s remaining bytes become the tensor's bytes from {@code positionInTensor}
+     * on. Thread-safe; tensors and parts of tensors may be written in any order.
+     *
+     * @throws IllegalArgumentException if there is no such tensor, or the bytes would run past
+     *     its end
+     */
+    public void writeTensor(String name, long positionInTensor, ByteBuffer src, FileChannel out) throws IOException {
+        Slot s = slot(name);
+        if (positionInTensor < 0 || positionInTensor > s.byteSize - src.remaining()) {
+            throw new IllegalArgumentException(src.remaining() + " bytes at " + positionInTensor + " do not fit in tensor "
+                    + SafetensorsHeader.quote(name) + " of " + s.byteSize + " bytes");
+        }
+        writeFully(out, src, s.fileOffset + positionInTensor);
+    }
+
+    private static void writeFully(FileChannel out, ByteBuffer src, long position) throws IOException {
+        long pos = position;
+        while (src.hasRemaining()) {
+            pos += out.write(src, pos);
+        }
+    }
+
+    /**
+     * Writes a complete file: the header, then each tensor's bytes copied verbatim. Writes from
+     * position 0 and truncates the channel to {@link #fileSize()}; does not force it to disk, so a
+     * caller replacing a file atomically can {@link FileChannel#force force} it before renaming.
+     *
+     * @param metadata as for {@link #SafetensorsWriter the constructor}: null for none
+     * @throws IllegalArgumentException as the constructor does
+     * @throws EOFException if a tensor delivers fewer bytes than its shape needs
+     */
+    public static void write(FileChannel out, Map<String, ? extends Tensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        List<TensorSpec> specs = new ArrayList<>(tensors.size());
+        for (Map.Entry<String, ? extends Tensor> e : tensors.entrySet()) {
+            specs.add(TensorSpec.of(e.getKey(), e.getValue()));
+        }
+        SafetensorsWriter writer = new SafetensorsWriter(specs, metadata);
+        writer.writeHeader(out);
+        ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(COPY_BUFFER_BYTES, Math.max(1, writer.fileSize)));
+        for (Slot s : writer.slots.values()) {
+            Tensor tensor = tensors.get(s.spec.name);
+            long pos = 0;
+            while (pos < s.byteSize) {
+                int n = (int) Math.min(buffer.capacity(), s.byteSize - pos);
+                buffer.clear().limit(n);
+                tensor.readFully(pos, buffer);
+                writeFully(out, buffer.flip(), s.fileOffset + pos);
+                pos += n;
+            }
+        }
+        out.truncate(writer.fileSize);
+    }
+
+    /**
+     * Writes a complete file to exactly {@code out}, creating or replacing it; see {@link
+     * #write(FileChannel, Map, Map)}. Writing to a temporary file and renaming it, so that a
+     * failure leaves no partial file behind, is the caller's job.
+     */
+    public static void write(Path out, Map<String, ? extends Tensor> tensors, Map<String, String> metadata)
+            throws IOException {
+        try (FileChannel channel = FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            write(channel, tensors, metadata);
+        }
+    }
+}
