@@ -59,6 +59,10 @@ final class ModelFiles {
                 && (head.get(3) & 0xFF) == 0xFD) {
             throw new ModelFormatException("is zstd-compressed: decompress it first ('sdmodel decompress')");
         }
+        // safetensors before any pickle guess: the low byte of a header length can look like an opcode.
+        if (n >= 9 && head.get(8) == '{') {
+            return ModelFormat.SAFETENSORS;
+        }
         // A legacy torch file starts with a pickle of the magic number 0x1950a86a20f9469cfc6c:
         // PROTO n, LONG1 10 bytes.
         if (n >= 4 && b0 == 0x80 && (head.get(2) & 0xFF) == 0x8A && head.get(3) == 0x0A) {
@@ -70,9 +74,6 @@ final class ModelFiles {
         }
         if (b0 == 0x80 || b0 == '(' || b0 == ']' || b0 == '}' || b0 == 'c') {
             return ModelFormat.TORCH_LEGACY; // some other pickle: the legacy reader explains
-        }
-        if (n >= 9 && head.get(8) == '{') {
-            return ModelFormat.SAFETENSORS;
         }
         if (n >= 8) {
             // an 8-byte length followed by something else: let the safetensors reader name the rule broken

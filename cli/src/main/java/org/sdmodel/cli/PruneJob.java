@@ -35,6 +35,10 @@ final class PruneJob {
     private final boolean force;
     private final boolean recordEmaAndPrecision;
 
+    /**
+     * @param recordEmaAndPrecision true for prune: the EMA mode and precision go into the metadata,
+     *     and an empty result is refused (convert writes an empty state dict faithfully)
+     */
     PruneJob(PrintWriter out, PrintWriter err, boolean json, boolean quiet, boolean dryRun, boolean verify,
             boolean force, boolean recordEmaAndPrecision) {
         this.out = out;
@@ -61,14 +65,20 @@ final class PruneJob {
             } catch (Exception e) {
                 throw Failures.reading(input, e);
             }
-            if (plan.items().isEmpty()) {
+            if (plan.items().isEmpty() && recordEmaAndPrecision) {
                 throw new CliException(ExitCode.INVALID_INPUT, input + ": nothing to write: the state dict holds no tensors"
                         + (plan.dropped().isEmpty() ? "" : " after dropping " + plan.dropped().size()));
             }
             Path output = naming.output(input, plan);
             OutputPaths.check(input, output, force || dryRun);
             Map<String, String> metadata = metadata(model, plan);
-            SafetensorsWriter writer = Pruner.writerFor(plan, metadata);
+            SafetensorsWriter writer;
+            try {
+                writer = Pruner.writerFor(plan, metadata);
+            } catch (IllegalArgumentException e) {
+                // a name safetensors cannot hold (empty, "__metadata__", broken unicode)
+                throw new CliException(ExitCode.INVALID_INPUT, input + ": cannot be written as safetensors: " + e.getMessage());
+            }
             ObjectNode summary = summary(mapper, input, output, model, plan, writer);
             if (dryRun) {
                 if (!json) {
@@ -171,12 +181,12 @@ final class PruneJob {
         ConversionStats total = r.total();
         s.put("seconds", r.nanos() / 1e9);
         ObjectNode loss = s.putObject("conversion");
-        loss.put("overflow_to_inf", total.overflow());
-        loss.put("underflow_to_zero", total.underflow());
-        loss.put("nan_or_inf_in_input", total.nonFinite());
+        loss.put("overflow_to_inf", total.overflows());
+        loss.put("underflow_to_zero", total.underflows());
+        loss.put("nan_or_inf_in_input", (total.nanInputs() + total.infinityInputs()));
         ArrayNode overflowed = loss.putArray("overflowed_tensors");
         r.stats().forEach((name, st) -> {
-            if (st.overflow() > 0) {
+            if (st.overflows() > 0) {
                 overflowed.add(name);
             }
         });
@@ -218,20 +228,20 @@ final class PruneJob {
             out.printf("  non-tensor values not written: %d%n", plan.skippedValues().size());
         }
         ConversionStats total = r.total();
-        if (total.nonFinite() > 0) {
-            out.printf("  note: the input already held %d NaN or infinite values%n", total.nonFinite());
+        if ((total.nanInputs() + total.infinityInputs()) > 0) {
+            out.printf("  note: the input already held %d NaN or infinite values%n", (total.nanInputs() + total.infinityInputs()));
         }
-        if (total.underflow() > 0) {
-            out.printf("  note: %d small non-zero values became zero%n", total.underflow());
+        if (total.underflows() > 0) {
+            out.printf("  note: %d small non-zero values became zero%n", total.underflows());
         }
-        if (total.overflow() > 0) {
+        if (total.overflows() > 0) {
             List<String> names = new java.util.ArrayList<>();
             r.stats().forEach((n, st) -> {
-                if (st.overflow() > 0) {
+                if (st.overflows() > 0) {
                     names.add(n);
                 }
             });
-            err.printf("sdmodel: warning: %d values overflowed to infinity in %d tensors: %s%n", total.overflow(),
+            err.printf("sdmodel: warning: %d values overflowed to infinity in %d tensors: %s%n", total.overflows(),
                     names.size(), String.join(", ", names.subList(0, Math.min(10, names.size())))
                             + (names.size() > 10 ? ", ..." : ""));
         }

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.sdmodel.DType;
 import org.sdmodel.convert.ConversionStats;
-import org.sdmodel.convert.Conversions;
+import org.sdmodel.convert.ElementConverter;
 import org.sdmodel.safetensors.SafetensorsWriter;
 
 /**
@@ -109,7 +109,7 @@ public final class Pruner {
             } catch (java.util.concurrent.ExecutionException e) {
                 failure.compareAndSet(null, e.getCause());
             } finally {
-                pool.shutdownNow();
+                pool.shutdown(); // never interrupt: an interrupted read closes the shared FileChannel
             }
         }
         Throwable t = failure.get();
@@ -173,7 +173,7 @@ public final class Pruner {
                 long elements = c.length() / from.elementSize();
                 ByteBuffer converted = buffer(false, (int) (elements * to.elementSize()));
                 ConversionStats chunkStats = new ConversionStats();
-                Conversions.convert(from, to, in, converted, chunkStats);
+                ElementConverter.convert(from, to, in, converted, chunkStats);
                 converted.flip();
                 writer.writeTensor(item.name(), outPosition, converted, out);
                 ConversionStats total = stats.get(item.name());
@@ -235,7 +235,7 @@ public final class Pruner {
                 ByteBuffer expected = a;
                 if (item.converts()) {
                     c.clear();
-                    Conversions.convert(item.source().dtype(), item.dtype(), a, c, new ConversionStats());
+                    ElementConverter.convert(item.source().dtype(), item.dtype(), a, c, new ConversionStats());
                     c.flip();
                     expected = c;
                 }
