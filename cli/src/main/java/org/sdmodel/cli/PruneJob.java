@@ -56,9 +56,21 @@ final class PruneJob {
         Path output(Path input, PrunePlan plan);
     }
 
+    /** Phase timings on standard error when the system property sdmodel.trace is set (for profiling). */
+    private static final boolean TRACE = System.getProperty("sdmodel.trace") != null;
+    private final long started = System.nanoTime();
+
+    private void trace(String phase) {
+        if (TRACE) {
+            err.printf(Locale.ROOT, "trace: %7.1f ms %s%n", (System.nanoTime() - started) / 1e6, phase);
+        }
+    }
+
     /** Runs the job on one input; returns a JSON summary. */
     ObjectNode run(Path input, PruneOptions options, Naming naming, ObjectMapper mapper) throws CliException {
+        trace("start");
         try (ModelFile model = ModelFile.open(input)) {
+            trace("opened");
             PrunePlan plan;
             try {
                 plan = PrunePlan.of(model, options);
@@ -91,12 +103,15 @@ final class PruneJob {
                     ProgressBar bar = new ProgressBar(err, output.getFileName().toString(), plan.inputTensorBytes(),
                             !quiet && !json && ProgressBar.terminal())) {
                 try {
+                    trace("planned");
                     result = Pruner.write(plan, writer, target.channel(), bar::advance);
-                    target.channel().force(false);
+                    trace("written");
                     try (ModelFile written = ModelFile.open(target.tempFile())) {
                         Pruner.verify(plan, written, verify);
                     }
+                    trace("checked");
                     target.commit();
+                    trace("committed");
                 } catch (org.sdmodel.prune.PruneException e) {
                     throw new CliException(ExitCode.OUTPUT_FAILED, output + ": " + e.getMessage(), e);
                 } catch (java.io.IOException e) {
