@@ -1,0 +1,82 @@
+package org.sdmodel.convert;
+
+/**
+ * Counts of what a conversion did to the values it could not keep, so {@code prune} can say
+ * "3 values overflowed to infinity" instead of silently writing them. Mutable and not
+ * thread-safe: keep one per tensor or per chunk and {@link #add} them together.
+ */
+public final class ConversionStats {
+    long elements;
+    long nanInputs;
+    long infinityInputs;
+    long overflows;
+    long underflows;
+
+    /** Creates empty counts. */
+    public ConversionStats() {
+    }
+
+    /** Elements converted (or copied). */
+    public long elements() {
+        return elements;
+    }
+
+    /** Input values that were NaN (they stay NaN). */
+    public long nanInputs() {
+        return nanInputs;
+    }
+
+    /** Input values that were ±infinity (they stay infinite). */
+    public long infinityInputs() {
+        return infinityInputs;
+    }
+
+    /** Finite input values too large for the target type, written as ±infinity. */
+    public long overflows() {
+        return overflows;
+    }
+
+    /** Non-zero finite input values too small for the target type, written as ±0. */
+    public long underflows() {
+        return underflows;
+    }
+
+    /** True if some finite, non-zero value became infinite or zero. */
+    public boolean lostValues() {
+        return overflows != 0 || underflows != 0;
+    }
+
+    /** Adds another set of counts to this one. */
+    public void add(ConversionStats other) {
+        elements += other.elements;
+        nanInputs += other.nanInputs;
+        infinityInputs += other.infinityInputs;
+        overflows += other.overflows;
+        underflows += other.underflows;
+    }
+
+    /**
+     * Counts one element whose input or output was special. The kernels call this only for
+     * elements whose output is zero, infinite or NaN, which every event below produces.
+     */
+    void countSpecial(boolean inputNaN, boolean inputInfinite, boolean inputZero, boolean outputZero) {
+        if (inputNaN) {
+            nanInputs++;
+        } else if (inputInfinite) {
+            infinityInputs++;
+        } else if (outputZero) {
+            if (!inputZero) {
+                underflows++;
+            }
+        } else {
+            overflows++;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ConversionStats[elements=" + elements + ", nanInputs=" + nanInputs
+                + ", infinityInputs=" + infinityInputs + ", overflows=" + overflows
+                + ", underflows=" + underflows + "]";
+    }
+}

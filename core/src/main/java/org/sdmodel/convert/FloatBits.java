@@ -1,0 +1,138 @@
+package org.sdmodel.convert;
+
+/**
+ * Conversions between the bit patterns of the floating-point types, each giving exactly the bits
+ * PyTorch (1.13, CPU) gives when it converts a contiguous tensor ({@code tensor.half()},
+ * {@code .bfloat16()}, {@code .float()}). 16-bit values travel in the low 16 bits of an
+ * {@code int}; arguments may be sign-extended, results are always in {@code 0..0xFFFF}.
+ *
+ * <p>What torch does, measured with torch on every input where that was possible (all 2^32
+ * float32 patterns, all 2^16 half and bfloat16 patterns) and on edge values and samples
+ * otherwise:
+ *
+ * <ul>
+ *   <li>Rounding is to nearest, ties to even, with gradual underflow (no flush to zero).
+ *   <li>float64 is narrowed to half and bfloat16 <em>through float32</em>: it is rounded twice,
+ *       so a double just above a half-way point between two halves can round down (1 + 2^-11 +
+ *       2^-40 becomes 1.0, not the next half; 65520 - 2^-30 becomes infinity).
+ *   <li>NaN to half is {@code 0x7E00} with the NaN's sign; the payload is dropped.
+ *   <li>NaN to bfloat16 is {@code 0xFFFF} whatever its sign or payload, from float32 and
+ *       float64: that is what torch's vectorised loop writes, which is the loop a contiguous
+ *       tensor goes through. torch's scalar loop (strided views, and the last {@code numel % 16}
+ *       elements of each thread's range when converting float64) writes {@code 0x7FC0}
+ *       instead. Half to bfloat16 only has the scalar loop: {@code 0x7FC0} for every NaN.
+ *   <li>Half to float32 keeps a NaN's sign and payload and sets the quiet bit, as x86 does.
+ *       bfloat16 to float32 is a plain shift: signalling NaNs stay signalling.
+ *   <li>float64 NaN to float32 keeps the sign and the top 23 payload bits and sets the quiet bit
+ *       (x86 {@code cvtsd2ss}), so a NaN whose payload is only in the low bits becomes
+ *       {@code 0x7FC00000}.
+ * </ul>
+ */
+public final class FloatBits {
+
+    /** The smallest float32 magnitude that becomes half infinity: 65520, half-way above 65504. */
+    static final int F16_OVERFLOW_F32 = 0x477F_F000;
+    static final int F32_INFINITY = 0x7F80_0000;
+    static final int F16_INFINITY = 0x7C00;
+    static final int BF16_INFINITY = 0x7F80;
+    static final long F64_INFINITY = 0x7FF0_0000_0000_0000L;
+
+    /** What torch's contiguous (vectorised) float-to-bfloat16 loop writes for every NaN. */
+    public static final int BF16_NAN_CONTIGUOUS = 0xFFFF;
+    /** What torch's scalar bfloat16 conversion ({@code c10::BFloat16(float)}) writes for NaN. */
+    public static final int BF16_NAN_SCALAR = 0x7FC0;
+    /** The half NaN torch writes (with the sign of the input NaN). */
+    public static final int F16_NAN = 0x7E00;
+
+    private FloatBits() {
+    }
+
+    /** float32 to half, as {@code tensor.half()}. */
+    public static int f32ToF16(int f32) {
+        int magnitude = f32 & 0x7FFF_FFFF;
+        int sign = (f32 >>> 16) & 0x8000;
+        if (magnitude >= F16_OVERFLOW_F32) {
+            return sign | (magnitude > F32_INFINITY ? F16_NAN : F16_INFINITY);
+        }
+        // Normal halves: rebias the exponent (127 - 15 = 112), then round the 13 dropped bits to
+        // nearest even by adding 0xFFF plus the lowest kept bit. A carry out of the mantissa
+        // steps the exponent up, which is the correctly rounded result; the inputs whose carry
+        // would reach the infinity exponent were handled above.
+        int normal = (magnitude - (112 << 23) + 0xFFF + ((magnitude >>> 13) & 1)) >>> 13;
+        // Subnormal halves are multiples of 2^-24. Adding 0.5f makes the FPU round the value to a
+        // multiple of 2^-24 (0.5's ulp), ties to even; the excess over 0.5 is the half's bits.
+        // 2^-14 - 2^-25 and above round up to 0x400, the smallest normal half, as they should.
+        int subnormal = Float.floatToRawIntBits(Float.intBitsToFloat(magnitude) + 0.5f) - 0x3F00_0000;
+        // Both candidates are computed and one selected: no data-dependent branch in the common case.
+        return sign | (magnitude < 0x3880_0000 ? subnormal : normal);
+    }
+
+    /** float32 to bfloat16, as {@code tensor.bfloat16()} on a contiguous tensor. */
+    public static int f32ToBf16(int f32) {
+        if ((f32 & 0x7FFF_FFFF) > F32_INFINITY) {
+            return BF16_NAN_CONTIGUOUS;
+        }
+        return f32ToBf16NotNaN(f32);
+    }
+
+    /** Rounds a non-NaN float32 to bfloat16, to nearest even; overflow carries into infinity. */
+    static int f32ToBf16NotNaN(int f32) {
+        return (f32 + 0x7FFF + ((f32 >>> 16) & 1)) >>> 16;
+    }
+
+    /** Half to float32 (exact), as {@code tensor.float()}. */
+    public static int f16ToF32(int f16) {
+        int sign = (f16 & 0x8000) << 16;
+        int magnitude = f16 & 0x7FFF;
+        if (magnitude >= F16_INFINITY) {
+            int quiet = magnitude > F16_INFINITY ? 0x0040_0000 : 0;
+            return sign | F32_INFINITY | quiet | (magnitude & 0x3FF) << 13;
+        }
+        if (magnitude >= 0x0400) {
+            return sign | (magnitude + (112 << 10)) << 13;
+        }
+        // A subnormal half is its 10 bits times 2^-24, which float32 holds exactly.
+        return sign | Float.floatToRawIntBits(magnitude * 0x1.0p-24f);
+    }
+
+    /** bfloat16 to float32 (exact), as {@code tensor.float()}: the high half of the float. */
+    public static int bf16ToF32(int bf16) {
+        return (bf16 & 0xFFFF) << 16;
+    }
+
+    /** float64 to float32, as {@code tensor.float()}: to nearest even; NaN as x86 narrows it. */
+    public static int f64ToF32(long f64) {
+        if ((f64 & 0x7FFF_FFFF_FFFF_FFFFL) > F64_INFINITY) {
+            int sign = (int) (f64 >>> 32) & 0x8000_0000;
+            int payload = (int) ((f64 & 0x000F_FFFF_FFFF_FFFFL) >>> 29);
+            return sign | 0x7FC0_0000 | payload;
+        }
+        return Float.floatToRawIntBits((float) Double.longBitsToDouble(f64));
+    }
+
+    /** float64 to half, as {@code tensor.half()}: through float32, so rounded twice. */
+    public static int f64ToF16(long f64) {
+        return f32ToF16(f64ToF32(f64));
+    }
+
+    /**
+     * float64 to bfloat16, as {@code tensor.bfloat16()} on a contiguous tensor: through float32,
+     * so rounded twice; NaN is {@link #BF16_NAN_CONTIGUOUS}.
+     */
+    public static int f64ToBf16(long f64) {
+        return f32ToBf16(f64ToF32(f64));
+    }
+
+    /** Half to bfloat16, as {@code tensor.bfloat16()}: through float32; NaN is {@link #BF16_NAN_SCALAR}. */
+    public static int f16ToBf16(int f16) {
+        if ((f16 & 0x7FFF) > F16_INFINITY) {
+            return BF16_NAN_SCALAR;
+        }
+        return f32ToBf16NotNaN(f16ToF32(f16));
+    }
+
+    /** bfloat16 to half, as {@code tensor.half()}: through float32 (exact), then rounded once. */
+    public static int bf16ToF16(int bf16) {
+        return f32ToF16(bf16ToF32(bf16));
+    }
+}
