@@ -144,16 +144,27 @@ class ElementConverterTest {
         assertEquals(22, ElementConverter.convert(DType.F4, DType.F4, ByteBuffer.wrap(bytes), dst, null));
     }
 
-    /** A copy still reports the NaNs and infinities torch found among the edge values. */
-    @Test
-    void copiesOfFloatsCountNaNAndInfinity() {
-        long[] inputs = TorchConversionTest.edgeInputs(Conversion.F32_F16);
-        ByteBuffer src = Conversion.encode(inputs, DType.F32);
+    /**
+     * A copy returns the same bytes and still reports the NaNs and infinities torch counted among
+     * the same inputs when converting them.
+     */
+    @ParameterizedTest
+    @EnumSource(names = {"F32_F16", "F64_F32", "F16_F32", "BF16_F32"})
+    void copiesOfFloatsCountNaNAndInfinity(Conversion c) {
+        long[] inputs;
+        JsonNode torch;
+        if (c.from.elementSize() == 2) {
+            inputs = java.util.stream.LongStream.range(0, 1 << 16).toArray();
+            torch = ConversionExpectations.json().get("all16").get(c.key + "_counts");
+        } else {
+            inputs = TorchConversionTest.edgeInputs(c);
+            torch = EDGES.get(c.key + "_counts");
+        }
+        ByteBuffer src = Conversion.encode(inputs, c.from);
         ByteBuffer dst = ByteBuffer.allocate(src.remaining());
         ConversionStats stats = new ConversionStats();
-        ElementConverter.convert(DType.F32, DType.F32, src.duplicate(), dst, stats);
+        assertEquals(inputs.length, ElementConverter.convert(c.from, c.from, src.duplicate(), dst, stats));
         assertEquals(src, dst.flip());
-        JsonNode torch = EDGES.get("f32_to_f16_counts");
         assertEquals(torch.get("nanInputs").asLong(), stats.nanInputs());
         assertEquals(torch.get("infinityInputs").asLong(), stats.infinityInputs());
         assertEquals(0, stats.overflows() + stats.underflows());
