@@ -31,6 +31,7 @@ public final class AtomicOutput implements Closeable {
     public static final String TEMP_SUFFIX = ".sdmodel-partial";
 
     private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -76,13 +77,25 @@ public final class AtomicOutput implements Closeable {
         if (!Files.isDirectory(dir)) {
             throw new java.nio.file.NoSuchFileException(dir.toString(), null, "no such folder");
         }
-        Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", TEMP_SUFFIX);
+        // Not Files.createTempFile: its files are private (0600); an output should get the
+        // permissions any new file gets from the user's umask.
+        FileChannel ch = null;
+        Path temp = null;
+        for (int attempt = 0; ch == null; attempt++) {
+            temp = dir.resolve("." + abs.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + TEMP_SUFFIX);
+            try {
+                ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt > 100) {
+                    throw e;
+                }
+            }
+        }
         LIVE.add(temp);
         try {
-            FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.READ,
-                    StandardOpenOption.TRUNCATE_EXISTING);
             return new AtomicOutput(abs, temp, overwrite, ch);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
+            ch.close();
             LIVE.remove(temp);
             Files.deleteIfExists(temp);
             throw e;

@@ -135,6 +135,8 @@ public final class Pruner {
         private final Progress progress;
         private ByteBuffer src;
         private ByteBuffer dst;
+        /** Converters hold scratch arrays: one per worker and pair of dtypes. */
+        private final Map<String, ElementConverter> converters = new java.util.HashMap<>();
 
         Worker(List<Chunk> chunks, AtomicInteger next, AtomicReference<Throwable> failure, SafetensorsWriter writer,
                 FileChannel out, Map<String, ConversionStats> stats, Progress progress) {
@@ -173,7 +175,8 @@ public final class Pruner {
                 long elements = c.length() / from.elementSize();
                 ByteBuffer converted = buffer(false, (int) (elements * to.elementSize()));
                 ConversionStats chunkStats = new ConversionStats();
-                ElementConverter.convert(from, to, in, converted, chunkStats);
+                converters.computeIfAbsent(from + ">" + to, k -> ElementConverter.of(from, to))
+                        .convert(in, converted, chunkStats);
                 converted.flip();
                 writer.writeTensor(item.name(), outPosition, converted, out);
                 ConversionStats total = stats.get(item.name());
