@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# JMH micro-benchmarks of prune's inner loops (fp32->fp16/bf16 conversion, reading and writing a tensor).
+#   testdata/bench/jmh.sh [JMH OPTIONS...]     e.g.  testdata/bench/jmh.sh convertF32ToF16 -f 1 -wi 2 -i 3
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+./mvnw -q -B -pl core test-compile dependency:build-classpath -Dmdep.outputFile=target/jmh-classpath.txt -Dmdep.includeScope=test
+cp="core/target/test-classes:core/target/classes:$(cat core/target/jmh-classpath.txt)"
+exec java -cp "$cp" org.openjdk.jmh.Main org.sdmodel.bench.KernelBenchmarks "$@"

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# sdmodel's benchmark: prune and convert against the torch way and the copy floor, at several sizes.
+#
+#   testdata/bench/run.sh [WIDTH_DIVISOR...]        (default: 8 4 2 1; 1 is the full 7.7 GB)
+#
+# Needs: JDK 17+, /usr/bin/python3 with torch (apt-get install -y python3-torch), GNU time
+# (apt-get install -y time). Inputs are generated once into $SDMODEL_BENCH_DIR (default target/bench)
+# and reused; outputs are deleted after each size. Each tool runs on the same warm input (read once
+# before measuring) and writes its output durably (fsync), as sdmodel does.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bench=$root/testdata/bench
+work=${SDMODEL_BENCH_DIR:-$root/target/bench}
+mkdir -p "$work"
+divisors=("$@")
+[ ${#divisors[@]} -gt 0 ] || divisors=(8 4 2 1)
+[ -x /usr/bin/time ] || { echo "needs GNU time: apt-get install -y time" >&2; exit 1; }
+/usr/bin/python3 -c "import torch" 2>/dev/null || { echo "needs torch: apt-get install -y python3-torch" >&2; exit 1; }
+sdmodel=$root/cli/target/sdmodel
+[ -x "$sdmodel" ] || (cd "$root" && ./mvnw -q -B package -DskipTests)
+
+# measure NAME CMD...: runs CMD under GNU time; sets WALL CPU RSS_MB.
+measure() {
+  local name=$1; shift
+  if ! /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt"; then
+    echo "$name failed:" >&2; cat "$work/err.txt" >&2; exit 1
+  fi
+  read -r WALL user sys rss < "$work/time.txt"
+  CPU=$(awk "BEGIN {printf \"%.2f\", $user + $sys}")
+  RSS_MB=$((rss / 1024))
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "java: $(java -version 2>&1 | head -1); torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
+echo
+printf '| input | tool | wall s | CPU s | peak RSS MB | output | vs torch | vs floor |\n'
+printf '|---|---|---:|---:|---:|---:|---:|---:|\n'
+for d in "${divisors[@]}"; do
+  in=$work/sd-d$d.ckpt
+  [ -f "$in" ] || /usr/bin/python3 "$bench/make_sd_checkpoint.py" "$in" --width-divisor "$d" 2>/dev/null
+  size=$(stat -c %s "$in")
+  label="$(awk "BEGIN {printf \"%.2f\", $size / 1e9}") GB (÷$d)"
+  cat "$in" > /dev/null
+  out=$work/out.safetensors
+  rm -f "$out" "$work/conv.safetensors" "$work/torch.ckpt" "$work/floor.bin"
+
+  measure prune "$sdmodel" prune "$in" -o "$out" --force --quiet
+  p_wall=$WALL p_cpu=$CPU p_rss=$RSS_MB
+  outsize=$(stat -c %s "$out")
+  measure convert "$sdmodel" convert "$in" -o "$work/conv.safetensors" --force --quiet
+  c_wall=$WALL c_cpu=$CPU c_rss=$RSS_MB
+  rm -f "$work/conv.safetensors"
+  measure torch /usr/bin/python3 "$bench/torch_prune.py" "$in" "$work/torch.ckpt"
+  t_wall=$WALL t_cpu=$CPU t_rss=$RSS_MB
+  rm -f "$work/torch.ckpt"
+  measure floor sh -c "cat '$in' > /dev/null && head -c $outsize '$in' > '$work/floor.bin' && sync '$work/floor.bin'"
+  f_wall=$WALL f_cpu=$CPU f_rss=$RSS_MB
+  rm -f "$work/floor.bin" "$out"
+
+  ratio() { awk "BEGIN {printf \"%.2f\", $1 / $2}"; }
+  printf '| %s | sdmodel prune | %s | %s | %s | %s MB | %sx faster | %s |\n' "$label" "$p_wall" "$p_cpu" "$p_rss" \
+    $((outsize / 1000000)) "$(ratio "$t_wall" "$p_wall")" "$(ratio "$p_wall" "$f_wall")"
+  printf '| %s | sdmodel convert | %s | %s | %s | %s MB | | |\n' "$label" "$c_wall" "$c_cpu" "$c_rss" $((size / 1000000))
+  printf '| %s | torch way | %s | %s | %s | %s MB | 1 | %s |\n' "$label" "$t_wall" "$t_cpu" "$t_rss" \
+    $((outsize / 1000000)) "$(ratio "$t_wall" "$f_wall")"
+  printf '| %s | copy floor | %s | %s | %s | %s MB | | 1 |\n' "$label" "$f_wall" "$f_cpu" "$f_rss" $((outsize / 1000000))
+done
