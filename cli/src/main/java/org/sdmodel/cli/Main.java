@@ -19,6 +19,7 @@ import picocli.CommandLine.ScopeType;
             InspectCommand.class,
             ConvertCommand.class,
             PruneCommand.class,
+            InstallV2Command.class,
             CommandLine.HelpCommand.class
         },
         footerHeading = "%nExit codes:%n",
