@@ -104,6 +104,7 @@ final class PruneJob {
                             !quiet && !json && ProgressBar.terminal())) {
                 try {
                     trace("planned");
+                    target.flushInBackground();
                     result = Pruner.write(plan, writer, target.channel(), bar::advance);
                     trace("written");
                     try (ModelFile written = ModelFile.open(target.tempFile())) {
