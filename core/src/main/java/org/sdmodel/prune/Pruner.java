@@ -29,7 +29,7 @@ import org.sdmodel.safetensors.SafetensorsWriter;
  */
 public final class Pruner {
     /** Source bytes per chunk: large enough for sequential-speed I/O, small enough to bound memory. */
-    static final int CHUNK_BYTES = 8 << 20;
+    static final int CHUNK_BYTES = Integer.getInteger("sdmodel.chunk", 8 << 20);
 
     /** Receives the number of source bytes processed; called from worker threads. */
     @FunctionalInterface
