@@ -353,7 +353,7 @@ public final class Inspector {
         }
         if (arch.isSd1() || arch == Architecture.SDXL || arch == Architecture.SDXL_REFINER) {
             return new Prediction(PredictionType.EPS,
-                    "assumed: every official " + (arch.isSd1() ? "SD 1.x" : "SDXL") + " release predicts eps (v-prediction fine-tunes exist)");
+                    "assumed: every official " + (arch.isSd1() ? "SD 1.x" : "SDXL") + " release predicts eps; v-prediction fine-tunes exist");
         }
         if (arch.isSd2()) {
             return new Prediction(PredictionType.UNKNOWN,
