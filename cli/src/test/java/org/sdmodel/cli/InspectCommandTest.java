@@ -7,14 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.sdmodel.testing.JsonCases;
 import org.sdmodel.testing.TestFiles;
 
 /**
@@ -29,12 +28,7 @@ class InspectCommandTest {
     }
 
     static Stream<Arguments> fixtures() throws IOException {
-        List<Arguments> out = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = expected().get("fixtures").fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
-            out.add(Arguments.of(e.getKey(), e.getValue()));
-        }
-        return out.stream();
+        return JsonCases.fields(expected().get("fixtures"));
     }
 
     private static JsonNode inspectJson(String... args) throws IOException {

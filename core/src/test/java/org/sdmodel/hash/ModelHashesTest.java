@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -13,10 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -24,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.sdmodel.testing.JsonCases;
 import org.sdmodel.testing.TestFiles;
 
 /**
@@ -33,22 +29,11 @@ import org.sdmodel.testing.TestFiles;
  * default chunk size and with small odd ones.
  */
 class ModelHashesTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @TempDir
     Path tmp;
 
-    private static JsonNode expected() throws IOException {
-        return JSON.readTree(TestFiles.testdata("arch/hashes-expected.json").toFile());
-    }
-
     private static Stream<Arguments> section(String name) throws IOException {
-        List<Arguments> out = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = expected().get(name).fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
-            out.add(Arguments.of(e.getKey(), e.getValue()));
-        }
-        return out.stream();
+        return JsonCases.fields(JsonCases.read(TestFiles.testdata("arch/hashes-expected.json")).get(name));
     }
 
     static Stream<Arguments> realModels() throws IOException {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -21,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.sdmodel.ModelFile;
 import org.sdmodel.convert.Precision;
 import org.sdmodel.prune.EmaPolicy;
+import org.sdmodel.testing.JsonCases;
 import org.sdmodel.testing.TestFiles;
 
 /**
@@ -29,19 +29,12 @@ import org.sdmodel.testing.TestFiles;
  * broken, the prediction type; and the real LoRA files in ../shared/realmodels are recognised.
  */
 class ArchitectureFixturesTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private static JsonNode expected() throws IOException {
-        return JSON.readTree(TestFiles.testdata("arch/expected.json").toFile());
+        return JsonCases.read(TestFiles.testdata("arch/expected.json"));
     }
 
     static Stream<Arguments> fixtures() throws IOException {
-        List<Arguments> out = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = expected().get("fixtures").fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
-            out.add(Arguments.of(e.getKey(), e.getValue()));
-        }
-        return out.stream();
+        return JsonCases.fields(expected().get("fixtures"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -146,13 +139,7 @@ class ArchitectureFixturesTest {
     }
 
     static Stream<Arguments> realLoras() throws IOException {
-        JsonNode all = JSON.readTree(TestFiles.testdata("arch/realmodels-expected.json").toFile());
-        List<Arguments> out = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = all.fields(); it.hasNext();) {
-            Map.Entry<String, JsonNode> e = it.next();
-            out.add(Arguments.of(e.getKey(), e.getValue()));
-        }
-        return out.stream();
+        return JsonCases.fields(JsonCases.read(TestFiles.testdata("arch/realmodels-expected.json")));
     }
 
     @ParameterizedTest(name = "{0}")
