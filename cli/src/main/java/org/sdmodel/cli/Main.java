@@ -17,6 +17,7 @@ import picocli.CommandLine.ScopeType;
         description = "Read, prune and install Stable Diffusion model files (PyTorch .ckpt/.pt/.pth/.bin and .safetensors).",
         subcommands = {
             InspectCommand.class,
+            HashCommand.class,
             ConvertCommand.class,
             PruneCommand.class,
             InstallV2Command.class,

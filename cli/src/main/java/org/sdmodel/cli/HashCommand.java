@@ -1,0 +1,195 @@
+package org.sdmodel.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.sdmodel.hash.ModelHashes;
+import org.sdmodel.hash.WebUiHashCache;
+import org.sdmodel.inspect.KnownModel;
+import org.sdmodel.inspect.KnownModels;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code sdmodel hash}: the hashes the web UI and model sites name a file by. */
+@Command(name = "hash", mixinStandardHelpOptions = true,
+        description = {
+            "Hash files the way the Stable Diffusion web UI and model sites do: the full sha256, autov1 (the web UI's",
+            "old model hash), autov2 (the short hash shown beside a checkpoint), autov3 (safetensors only: the hash of",
+            "everything after the header, which survives metadata edits). Names official releases by their sha256.",
+            "With --webui, records each sha256 in the web UI's cache.json, so that it does not hash the file again",
+            "at start-up (run it while the web UI is stopped)."})
+final class HashCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to hash (any file; autov3 needs safetensors).")
+    List<Path> files;
+
+    @Option(names = "--json", description = "Print JSON (one object per file, in an array).")
+    boolean json;
+
+    @Option(names = "--webui", paramLabel = "DIR",
+            description = "The web UI's folder: record the sha256 in DIR/cache.json under checkpoint/<name>.")
+    Path webui;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+    boolean quiet;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (webui != null && !Files.isDirectory(webui)) {
+            throw new ParameterException(spec.commandLine(), "--webui: " + webui + " is not a folder");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ArrayNode all = mapper.createArrayNode();
+        int worst = ExitCode.OK;
+        if (webui != null && WebUiHashCache.usesCacheFolder(webui)) {
+            err.println("sdmodel: note: " + webui.resolve("cache") + " exists: web UI versions that keep their cache"
+                    + " there read cache.json only while that folder does not exist");
+        }
+        for (Path file : files) {
+            try {
+                ObjectNode r = hashOne(mapper, file, err);
+                if (json) {
+                    all.add(r);
+                } else {
+                    printText(out, r);
+                }
+            } catch (CliException e) {
+                err.println("sdmodel: " + e.getMessage());
+                worst = Math.max(worst, e.exitCode());
+            }
+        }
+        if (json && all.size() > 0) {
+            out.println(mapper.writeValueAsString(files.size() == 1 ? all.get(0) : all));
+        }
+        out.flush();
+        return worst;
+    }
+
+    private ObjectNode hashOne(ObjectMapper mapper, Path file, PrintWriter err) throws CliException {
+        if (Files.isDirectory(file)) {
+            throw new CliException(ExitCode.INVALID_INPUT, file + ": is a directory, not a model file");
+        }
+        ModelHashes hashes;
+        double mtime;
+        try {
+            mtime = WebUiHashCache.mtime(file);
+            try (ProgressBar bar = new ProgressBar(err, file.getFileName().toString(), Files.size(file),
+                    !quiet && !json && ProgressBar.terminal())) {
+                hashes = ModelHashes.compute(file, bar::advance);
+            }
+            if (WebUiHashCache.mtime(file) != mtime) {
+                throw new CliException(ExitCode.INVALID_INPUT, file + ": the file changed while it was being hashed");
+            }
+        } catch (IOException e) {
+            throw Failures.reading(file, e);
+        }
+        ObjectNode r = mapper.createObjectNode();
+        r.put("file", file.toString());
+        r.setAll(hashesJson(mapper, hashes));
+        r.set("known_model", knownJson(mapper, KnownModels.bySha256(hashes.sha256()).orElse(null)));
+        if (webui != null) {
+            r.set("webui", record(mapper, file, mtime, hashes.sha256(), err));
+        }
+        return r;
+    }
+
+    /** Writes the hash into the web UI's cache.json; returns what was done. */
+    private ObjectNode record(ObjectMapper mapper, Path file, double mtime, String sha256, PrintWriter err)
+            throws CliException {
+        Path cache = WebUiHashCache.cacheFile(webui);
+        String title = WebUiHashCache.checkpointTitle(webui, file);
+        if (!WebUiHashCache.inCheckpointFolder(webui, file)) {
+            err.println("sdmodel: note: " + file + " is not in " + WebUiHashCache.checkpointFolder(webui)
+                    + "; recorded under its file name, as the web UI names a checkpoint outside that folder");
+        }
+        String status;
+        try {
+            WebUiHashCache.Entry previous = WebUiHashCache.lookup(cache, title);
+            if (previous != null && previous.sha256().equals(sha256) && previous.mtime() == mtime) {
+                status = "unchanged";
+            } else {
+                WebUiHashCache.record(cache, title, mtime, sha256);
+                status = previous == null ? "added" : "updated";
+            }
+        } catch (WebUiHashCache.CacheFormatException e) {
+            throw new CliException(ExitCode.INVALID_INPUT, cache + ": " + e.getMessage() + " (left as it was)", e);
+        } catch (IOException e) {
+            throw Failures.writing(cache, e);
+        }
+        ObjectNode w = mapper.createObjectNode();
+        w.put("cache", cache.toString());
+        w.put("title", title);
+        w.put("mtime", mtime);
+        w.put("status", status);
+        return w;
+    }
+
+    /** {@code sha256}, {@code autov1}, {@code autov2}, {@code autov3} and {@code size}. */
+    static ObjectNode hashesJson(ObjectMapper mapper, ModelHashes h) {
+        ObjectNode o = mapper.createObjectNode();
+        o.put("size", h.size());
+        o.put("sha256", h.sha256());
+        o.put("autov1", h.autov1());
+        o.put("autov2", h.autov2());
+        o.put("autov3", h.autov3());
+        return o;
+    }
+
+    /** A known release as JSON, or JSON null. */
+    static JsonNode knownJson(ObjectMapper mapper, KnownModel k) {
+        if (k == null) {
+            return NullNode.getInstance();
+        }
+        ObjectNode o = mapper.createObjectNode();
+        o.put("file_name", k.fileName());
+        o.put("release", k.release());
+        o.put("architecture", k.architecture().label());
+        o.put("prediction", k.prediction().label());
+        o.put("resolution", k.resolution());
+        return o;
+    }
+
+    /** "v1-5-pruned-emaonly.ckpt: Stable Diffusion 1.5 (EMA only); sd1, eps, 512 px". */
+    static String describe(KnownModel k) {
+        return k.fileName() + ": " + k.release() + "; " + k.architecture().label() + ", " + k.prediction().label()
+                + ", " + k.resolution() + " px";
+    }
+
+    private static void printText(PrintWriter out, ObjectNode r) {
+        out.println(r.get("file").asText());
+        out.printf("  sha256:  %s%n", r.get("sha256").asText());
+        out.printf("  autov1:  %s (the web UI's old model hash)%n", r.get("autov1").asText());
+        out.printf("  autov2:  %s (shown by the web UI beside a checkpoint)%n", r.get("autov2").asText());
+        out.printf("  autov3:  %s%n", r.get("autov3").isNull() ? "- (not a safetensors file)"
+                : r.get("autov3").asText() + " (tensor data after the safetensors header)");
+        JsonNode k = r.get("known_model");
+        if (!k.isNull()) {
+            out.printf("  known:   %s: %s; %s, %s, %d px%n", k.get("file_name").asText(), k.get("release").asText(),
+                    k.get("architecture").asText(), k.get("prediction").asText(), k.get("resolution").asInt());
+        }
+        JsonNode w = r.get("webui");
+        if (w != null) {
+            String status = w.get("status").asText();
+            out.printf("  web UI:  %s %s in %s%n", status.equals("unchanged") ? "already had" : status,
+                    w.get("title").asText(), w.get("cache").asText());
+        }
+    }
+}

@@ -1,0 +1,17 @@
+package org.sdmodel.inspect;
+
+import java.util.Objects;
+
+/**
+ * What a model's UNet predicts, and on what grounds.
+ *
+ * @param type eps, v, or unknown
+ * @param basis what the answer rests on, one line ({@code "known file 768-v-ema.ckpt"})
+ */
+public record Prediction(PredictionType type, String basis) {
+
+    public Prediction {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(basis, "basis");
+    }
+}

@@ -1,0 +1,39 @@
+package org.sdmodel.inspect;
+
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+import org.sdmodel.convert.Precision;
+import org.sdmodel.prune.EmaPolicy;
+
+/**
+ * What {@code sdmodel prune} would make of a file, computed from its plan without reading tensor
+ * data.
+ *
+ * @param ema the EMA policy assumed: {@link EmaPolicy#USE} (prune's default) when the EMA copies
+ *     cover every {@code model.*} weight or there are none, else {@link EmaPolicy#DROP}
+ * @param inputBytes the size of the file
+ * @param droppedTensors how many state-dict tensors prune would leave out (EMA copies)
+ * @param droppedTensorBytes their size
+ * @param topLevelTensorBytes the tensors outside the state dict (optimizer states and the like),
+ *     which prune never writes
+ * @param outputBytes the size of the file prune would write at each precision ({@code fp16} is
+ *     prune's default; {@code keep} changes no dtype); the header's metadata may differ from this
+ *     estimate's by a few hundred bytes
+ */
+public record PruneEstimate(EmaPolicy ema, long inputBytes, int droppedTensors, long droppedTensorBytes,
+        long topLevelTensorBytes, Map<Precision, Long> outputBytes) {
+
+    public PruneEstimate {
+        outputBytes = Collections.unmodifiableMap(new EnumMap<>(outputBytes));
+    }
+
+    /** How many bytes smaller than the input the output at {@code precision} would be (negative if larger). */
+    public long savedBytes(Precision precision) {
+        Long out = outputBytes.get(precision);
+        if (out == null) {
+            throw new IllegalArgumentException("no estimate for " + precision);
+        }
+        return inputBytes - out;
+    }
+}
