@@ -3,7 +3,6 @@ package org.sdmodel.cli;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sdmodel.install.InstallException;
 import org.sdmodel.install.V2Installer;
@@ -60,11 +59,6 @@ final class InstallV2Command implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** Official SD 2.x releases; the full list lives with the hash command's known models. */
-    static final Map<String, V2Installer.KnownFile> KNOWN = Map.of(
-            "bfcaf0755797b0c30eb00a3787e8b423eb1f5decd8de76c4d824ac2dd27e139f",
-            new V2Installer.KnownFile("768-v-ema.ckpt (SD 2.0 768-v)", "sd2", "v"));
-
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -89,7 +83,7 @@ final class InstallV2Command implements Callable<Integer> {
                 throw new CliException(ExitCode.INVALID_INPUT, config + ": no such file");
             }
             boolean bars = !quiet && ProgressBar.terminal();
-            r = new V2Installer(KNOWN).install(
+            r = new V2Installer().install(
                     new V2Installer.Request(ckpt, dir, config, mode, prune, force, dryRun),
                     (label, total) -> {
                         ProgressBar bar = new ProgressBar(err, label, total, bars);
@@ -105,7 +99,8 @@ final class InstallV2Command implements Callable<Integer> {
             throw Failures.reading(checkpoint != null ? checkpoint : Path.of(V2Installer.DEFAULT_NAME), e);
         }
         if (r.known().isPresent()) {
-            out.printf("checkpoint: official release %s (sha256 %s)%n", r.known().get().name(), r.sha256());
+            out.printf("checkpoint: official release %s, %s (sha256 %s)%n", r.known().get().fileName(),
+                    r.known().get().release(), r.sha256());
         } else {
             out.printf("checkpoint: SD 2.x, not an official release (sha256 %s)%n", r.sha256());
         }

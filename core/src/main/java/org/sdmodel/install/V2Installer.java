@@ -1,7 +1,6 @@
 package org.sdmodel.install;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -9,18 +8,22 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.LongConsumer;
 import org.sdmodel.ModelFile;
 import org.sdmodel.StateDict;
-import org.sdmodel.Tensor;
+import org.sdmodel.hash.ModelHashes;
+import org.sdmodel.inspect.Architecture;
+import org.sdmodel.inspect.ArchitectureDetector;
+import org.sdmodel.inspect.ArchitectureVerdict;
+import org.sdmodel.inspect.KnownModel;
+import org.sdmodel.inspect.KnownModels;
+import org.sdmodel.inspect.PredictionType;
 import org.sdmodel.io.AtomicOutput;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
@@ -45,17 +48,13 @@ public final class V2Installer {
         COPY, MOVE, LINK
     }
 
-    /** An official release, identified by its sha256. */
-    public record KnownFile(String name, String architecture, String prediction) {
-    }
-
     /** What to install and how. */
     public record Request(Path checkpoint, Path webui, Path config, Mode mode, boolean prune, boolean force,
             boolean dryRun) {
     }
 
     /** What was (or, in a dry run, would be) done. */
-    public record Result(Path checkpointTarget, Path configTarget, String sha256, Optional<KnownFile> known,
+    public record Result(Path checkpointTarget, Path configTarget, String sha256, Optional<KnownModel> known,
             boolean alreadyInstalled, List<String> notes) {
     }
 
@@ -66,11 +65,16 @@ public final class V2Installer {
         Progress NONE = (label, total) -> n -> { };
     }
 
-    private final Map<String, KnownFile> known;
+    private final Function<String, Optional<KnownModel>> known;
 
-    /** @param known official files by sha256 (lower-case hex) */
-    public V2Installer(Map<String, KnownFile> known) {
-        this.known = Map.copyOf(known);
+    /** An installer that knows the official releases of {@link KnownModels}. */
+    public V2Installer() {
+        this(KnownModels::bySha256);
+    }
+
+    /** @param known looks up an official release by sha256 (lower-case hex); for tests */
+    public V2Installer(Function<String, Optional<KnownModel>> known) {
+        this.known = known;
     }
 
     /** The web UI's checkpoint folder, after checking that {@code webui} looks like a web UI install. */
@@ -106,10 +110,10 @@ public final class V2Installer {
 
         // 1. The checkpoint must read cleanly (dangerous imports refused) and be SD 2.x.
         try (ModelFile model = ModelFile.open(source)) {
-            checkSd2(source, model.stateDict());
+            checkSd2(source, model.stateDict(), req.config() != null);
         }
         String sha = sha256(source, progress.start("sha256 " + source.getFileName(), Files.size(source)));
-        Optional<KnownFile> official = Optional.ofNullable(known.get(sha));
+        Optional<KnownModel> official = known.apply(sha);
 
         // 2. The config: the bundled v config, or the user's, checked.
         byte[] config;
@@ -119,18 +123,18 @@ public final class V2Installer {
             if (!check.usable()) {
                 throw new InstallException(InstallException.Reason.BAD_CONFIG, req.config() + ": " + check.detail());
             }
-            if (check.kind() == InferenceConfig.Kind.EPS_PREDICTION && official.map(k -> k.prediction().equals("v")).orElse(false)) {
+            if (check.kind() == InferenceConfig.Kind.EPS_PREDICTION && official.map(k -> k.prediction() == PredictionType.V).orElse(false)) {
                 throw new InstallException(InstallException.Reason.BAD_CONFIG, req.config() + ": is " + check.detail()
-                        + ", but " + source.getFileName() + " is " + official.get().name() + ", a v-prediction model: it would render noise");
+                        + ", but " + source.getFileName() + " is " + official.get().fileName() + ", a v-prediction model: it would render noise");
             }
-            if (check.kind() == InferenceConfig.Kind.V_PREDICTION && official.map(k -> k.prediction().equals("eps")).orElse(false)) {
+            if (check.kind() == InferenceConfig.Kind.V_PREDICTION && official.map(k -> k.prediction() == PredictionType.EPS).orElse(false)) {
                 throw new InstallException(InstallException.Reason.BAD_CONFIG, req.config() + ": is " + check.detail()
-                        + ", but " + source.getFileName() + " is " + official.get().name() + ", an eps-prediction model");
+                        + ", but " + source.getFileName() + " is " + official.get().fileName() + ", an eps-prediction model");
             }
         } else {
-            if (official.isPresent() && official.get().prediction().equals("eps")) {
+            if (official.isPresent() && official.get().prediction() == PredictionType.EPS) {
                 throw new InstallException(InstallException.Reason.NOT_A_V_MODEL, source + ": is "
-                        + official.get().name() + ", an eps-prediction model, not a v model: it needs v2-inference.yaml "
+                        + official.get().fileName() + ", an eps-prediction model, not a v model: it needs v2-inference.yaml "
                         + "(https://github.com/Stability-AI/stablediffusion/raw/main/configs/stable-diffusion/v2-inference.yaml); "
                         + "pass it with --config");
             }
@@ -263,25 +267,21 @@ public final class V2Installer {
         }
     }
 
-    /** Refuses anything but an SD 2.x model, saying what it is instead. */
-    static void checkSd2(Path file, StateDict sd) throws InstallException {
-        Map<String, Tensor> t = sd.tensors();
-        Tensor lnFinal = t.get("cond_stage_model.model.ln_final.weight");
-        if (lnFinal != null && lnFinal.shape().length == 1 && lnFinal.shape()[0] == 1024
-                && t.keySet().stream().anyMatch(k -> k.startsWith("model.diffusion_model."))) {
+    /**
+     * Refuses anything but an SD 2.x model, saying what it is instead. Inpainting and depth
+     * variants are eps models with configs of their own: accepted only with {@code --config}.
+     */
+    static void checkSd2(Path file, StateDict sd, boolean configGiven) throws InstallException {
+        ArchitectureVerdict v = ArchitectureDetector.detect(sd.tensors());
+        Architecture a = v.architecture();
+        if (a == Architecture.SD2 || (a.isSd2() && configGiven)) {
             return;
         }
-        String what;
-        if (t.keySet().stream().anyMatch(k -> k.startsWith("conditioner.embedders."))) {
-            what = "an SDXL model (conditioner.embedders.*); the web UI needs no config for it";
-        } else if (t.containsKey("cond_stage_model.transformer.text_model.embeddings.token_embedding.weight")) {
-            what = "an SD 1.x model (CLIP ViT-L text encoder, cond_stage_model.transformer.*); it needs no v config";
-        } else if (lnFinal != null) {
-            what = "an OpenCLIP model of width " + Arrays.toString(lnFinal.shape()) + ", not SD 2.x's 1024";
-        } else {
-            what = "not an SD 2.x checkpoint (no cond_stage_model.model.* OpenCLIP text encoder of width 1024)";
-        }
-        throw new InstallException(InstallException.Reason.WRONG_MODEL, file + ": is " + what);
+        String why = a.isSd2()
+                ? " (" + a.label() + ": an eps model with a config of its own; pass it with --config)"
+                : " (" + v.reason() + (v.decidingKeys().isEmpty() ? "" : "; decided by " + v.decidingKeys().get(0)) + ")";
+        throw new InstallException(InstallException.Reason.WRONG_MODEL, file + ": is " + a.description()
+                + ", not an SD 2.x 768-v model" + why);
     }
 
     static String stem(String name) {
@@ -293,22 +293,7 @@ public final class V2Installer {
         return Files.exists(b, LinkOption.NOFOLLOW_LINKS) && Files.isSameFile(a, b);
     }
 
-    /** Streams a file's sha256 (lower-case hex). */
-    public static String sha256(Path file, LongConsumer progress) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                md.update(buf, 0, n);
-                progress.accept(n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
+    private static String sha256(Path file, LongConsumer progress) throws IOException {
+        return ModelHashes.compute(file, progress).sha256();
     }
 }
