@@ -19,6 +19,8 @@ import picocli.CommandLine.ScopeType;
             InspectCommand.class,
             ConvertCommand.class,
             PruneCommand.class,
+            CompressCommand.class,
+            DecompressCommand.class,
             CommandLine.HelpCommand.class
         },
         footerHeading = "%nExit codes:%n",
