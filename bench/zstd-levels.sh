@@ -107,4 +107,4 @@ for f in "$@"; do
         rm -f "$out" "$work/back"
     done
 done
-echo "(comp_MiB/s: 'sdmodel compress', including its verifying decompression; dec_MiB/s: 'sdmodel decompress', including its read-back)"
+echo "(comp_MiB/s: 'sdmodel compress', including its verifying decompression; dec_MiB/s: 'sdmodel decompress', checksum verified on the way; both include JVM start-up)"

@@ -12,6 +12,7 @@ import org.sdmodel.zstd.ZstdFiles;
 import org.sdmodel.zstd.ZstdResult;
 import org.sdmodel.zstd.ZstdSettings;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -29,9 +30,6 @@ final class CompressCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to compress (any file; model files are what it is tuned for).")
     List<Path> inputs;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Output file (one input) or folder (several inputs).")
-    Path output;
-
     @Option(names = {"-l", "--level"}, paramLabel = "N", defaultValue = "" + ZstdSettings.DEFAULT_LEVEL,
             description = "zstd level, 1 (fastest) to 19 (smallest). Default: ${DEFAULT-VALUE} (see the README for measurements).")
     int level;
@@ -44,21 +42,15 @@ final class CompressCommand implements Callable<Integer> {
                     + " finds repeats far apart, such as duplicated tensors. Readers need the same window in memory.")
     Integer longWindowLog;
 
-    @Option(names = "--force", description = "Replace an existing output.")
-    boolean force;
-
-    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
-    boolean quiet;
-
-    @Option(names = "--json", description = "Print the summary as JSON.")
-    boolean json;
+    @Mixin
+    OutputOptions outputs;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        PruneCommand.checkMultipleOutputs(spec, inputs, output);
+        PruneCommand.checkMultipleOutputs(spec, inputs, outputs.output);
         ZstdSettings settings;
         try {
             settings = ZstdSettings.defaults().withLevel(level);
@@ -73,7 +65,7 @@ final class CompressCommand implements Callable<Integer> {
         }
         ZstdSettings chosen = settings;
         ObjectMapper mapper = PruneJob.mapper();
-        return EachInput.run(spec, inputs, json, mapper, input -> compress(input, chosen, mapper));
+        return EachInput.run(spec, inputs, outputs.json, mapper, input -> compress(input, chosen, mapper));
     }
 
     private ObjectNode compress(Path input, ZstdSettings settings, ObjectMapper mapper) throws CliException {
@@ -86,12 +78,12 @@ final class CompressCommand implements Callable<Integer> {
             throw Failures.reading(input, e);
         }
         String name = input.getFileName() + ".zst";
-        Path target = output == null ? input.toAbsolutePath().resolveSibling(name)
-                : Files.isDirectory(output) ? output.resolve(name) : output;
-        OutputPaths.check(input, target, force);
+        Path target = outputs.output == null ? input.toAbsolutePath().resolveSibling(name)
+                : Files.isDirectory(outputs.output) ? outputs.output.resolve(name) : outputs.output;
+        OutputPaths.check(input, target, outputs.force);
         long start = System.nanoTime();
         ZstdResult result;
-        try (AtomicOutput out = AtomicOutput.create(target, force)) {
+        try (AtomicOutput out = AtomicOutput.create(target, outputs.force)) {
             try (ProgressBar bar = bar(target.getFileName() + " (zstd " + settings.level() + ")", Files.size(input))) {
                 result = ZstdFiles.compress(input, out.channel(), settings, bar::advance);
             }
@@ -116,7 +108,7 @@ final class CompressCommand implements Callable<Integer> {
         s.put("threads", settings.workers());
         s.put("long_window_log", settings.longWindowLog());
         s.put("verified", true);
-        if (!json) {
+        if (!outputs.json) {
             ZstdCommands.print(spec.commandLine().getOut(), input, target, result, seconds, true,
                     String.format(java.util.Locale.ROOT, "zstd level %d, %.1f%% of the input; round trip verified",
                             settings.level(), 100 * result.ratio()));
@@ -125,6 +117,6 @@ final class CompressCommand implements Callable<Integer> {
     }
 
     private ProgressBar bar(String label, long total) {
-        return new ProgressBar(spec.commandLine().getErr(), label, total, !quiet && !json && ProgressBar.terminal());
+        return outputs.bar(spec.commandLine().getErr(), label, total);
     }
 }

@@ -15,6 +15,7 @@ import org.sdmodel.zstd.ZstdFiles;
 import org.sdmodel.zstd.ZstdFrameHeader;
 import org.sdmodel.zstd.ZstdResult;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,26 +33,17 @@ final class DecompressCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "zstd files to decompress.")
     List<Path> inputs;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Output file (one input) or folder (several inputs).")
-    Path output;
-
-    @Option(names = "--force", description = "Replace an existing output.")
-    boolean force;
-
-    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
-    boolean quiet;
-
-    @Option(names = "--json", description = "Print the summary as JSON.")
-    boolean json;
+    @Mixin
+    OutputOptions outputs;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        PruneCommand.checkMultipleOutputs(spec, inputs, output);
+        PruneCommand.checkMultipleOutputs(spec, inputs, outputs.output);
         ObjectMapper mapper = PruneJob.mapper();
-        return EachInput.run(spec, inputs, json, mapper, input -> decompress(input, mapper));
+        return EachInput.run(spec, inputs, outputs.json, mapper, input -> decompress(input, mapper));
     }
 
     private ObjectNode decompress(Path input, ObjectMapper mapper) throws CliException {
@@ -65,7 +57,7 @@ final class DecompressCommand implements Callable<Integer> {
             throw Failures.reading(input, e);
         }
         Path target = target(input);
-        OutputPaths.check(input, target, force);
+        OutputPaths.check(input, target, outputs.force);
         if (header.hasContentSize()) {
             try {
                 TemporaryFile.requireSpace(target.toAbsolutePath().getParent(), header.contentSize(), target.getFileName().toString());
@@ -77,7 +69,7 @@ final class DecompressCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         ZstdResult result;
-        try (AtomicOutput out = AtomicOutput.create(target, force)) {
+        try (AtomicOutput out = AtomicOutput.create(target, outputs.force)) {
             try (ProgressBar bar = bar(target.getFileName().toString(), compressedSize)) {
                 result = ZstdFiles.decompress(input, out.channel(), bar::advance);
             } catch (ModelFormatException e) {
@@ -96,7 +88,7 @@ final class DecompressCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - start) / 1e9;
         ObjectNode s = ZstdCommands.summary(mapper, input, target, result, seconds);
         s.put("checksum_verified", header.checksum());
-        if (!json) {
+        if (!outputs.json) {
             ZstdCommands.print(spec.commandLine().getOut(), input, target, result, seconds, false,
                     header.checksum() ? "zstd checksum verified"
                             : "the file has no zstd checksum: its structure and size were checked, its content could not be");
@@ -108,17 +100,17 @@ final class DecompressCommand implements Callable<Integer> {
     private Path target(Path input) throws CliException {
         String name = input.getFileName().toString();
         boolean zst = name.endsWith(".zst") && name.length() > 4;
-        if (output != null && !Files.isDirectory(output)) {
-            return output;
+        if (outputs.output != null && !Files.isDirectory(outputs.output)) {
+            return outputs.output;
         }
         if (!zst) {
             throw new CliException(ExitCode.USAGE, input + ": the name does not end in .zst: name the output with -o");
         }
         String plain = OutputPaths.withoutZst(input);
-        return output == null ? input.toAbsolutePath().resolveSibling(plain) : output.resolve(plain);
+        return outputs.output == null ? input.toAbsolutePath().resolveSibling(plain) : outputs.output.resolve(plain);
     }
 
     private ProgressBar bar(String label, long total) {
-        return new ProgressBar(spec.commandLine().getErr(), label, total, !quiet && !json && ProgressBar.terminal());
+        return outputs.bar(spec.commandLine().getErr(), label, total);
     }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
@@ -177,6 +178,16 @@ final class PruneJob {
     /** Opens an input; a zstd-compressed one is decompressed into the temporary folder chosen for it. */
     private ModelFile open(Path input) throws java.io.IOException, CliException {
         Path folder = tempFolder.apply(input);
+        if (folder != null && Files.isRegularFile(input) && ZstdFiles.isZstd(input)) {
+            // said before decompressing gigabytes, not after
+            if (!Files.isDirectory(folder)) {
+                throw new CliException(ExitCode.USAGE, input + ": the output folder " + folder + " does not exist");
+            }
+            if (!Files.isWritable(folder)) {
+                throw new CliException(ExitCode.OUTPUT_FAILED, input + ": cannot write the decompressed copy in "
+                        + folder + ": permission denied");
+            }
+        }
         try {
             return ModelFile.open(input, ReadOptions.defaults().withTempDirectory(folder));
         } catch (InsufficientSpaceException e) {

@@ -127,6 +127,28 @@ class ZstdCommandsTest {
     }
 
     @Test
+    void aHugeDeclaredSizeIsRefusedForLackOfSpaceBeforeAnythingIsWritten() throws Exception {
+        // a frame header claiming 2^62 bytes, and nothing else
+        Path hostile = Files.write(tmp.resolve("huge.ckpt.zst"), HexFormat.of().parseHex("28b52ffde00000000000000040"));
+        Path outDir = Files.createDirectory(tmp.resolve("out"));
+        for (String command : List.of("prune", "convert", "decompress")) {
+            CliRunner r = CliRunner.run(command, "-q", hostile.toString(), "-o", outDir.toString());
+            assertEquals(ExitCode.OUTPUT_FAILED, r.exitCode, r.toString());
+            assertEquals(1, r.err.lines().count(), r.err);
+            assertTrue(r.err.contains("not enough free space in " + outDir), r.err);
+            assertEquals(List.of(), names(outDir));
+        }
+    }
+
+    @Test
+    void aMissingOutputFolderIsSaidBeforeDecompressing() throws Exception {
+        Path missing = tmp.resolve("no-such-folder").resolve("x.safetensors");
+        CliRunner r = CliRunner.run("prune", "-q", TestFiles.testdata("zstd/sd1-train.ckpt.zst").toString(), "-o", missing.toString());
+        assertEquals(ExitCode.USAGE, r.exitCode, r.toString());
+        assertTrue(r.err.contains("the output folder " + missing.getParent() + " does not exist"), r.err);
+    }
+
+    @Test
     void compressAndDecompressRoundTrip() throws Exception {
         Path input = Files.copy(TestFiles.testdata("sd1-train.ckpt"), tmp.resolve("m.ckpt"));
         byte[] original = Files.readAllBytes(input);

@@ -9,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An output file that appears only when complete: bytes go to a temporary file in the target's
@@ -29,20 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class AtomicOutput implements Closeable {
     /** Suffix of temporary files, so that a user can recognise (and delete) one left by a killed run. */
     public static final String TEMP_SUFFIX = ".sdmodel-partial";
-
-    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (Path p : LIVE) {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort at exit
-                }
-            }
-        }, "sdmodel-cleanup"));
-    }
 
     private final Path target;
     private final Path temp;
@@ -77,13 +61,13 @@ public final class AtomicOutput implements Closeable {
             throw new java.nio.file.NoSuchFileException(dir.toString(), null, "no such folder");
         }
         Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", TEMP_SUFFIX);
-        LIVE.add(temp);
+        TemporaryFile.deleteAtExit(temp);
         try {
             FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.READ,
                     StandardOpenOption.TRUNCATE_EXISTING);
             return new AtomicOutput(abs, temp, overwrite, ch);
         } catch (IOException | RuntimeException e) {
-            LIVE.remove(temp);
+            TemporaryFile.forget(temp);
             Files.deleteIfExists(temp);
             throw e;
         }
@@ -121,7 +105,7 @@ public final class AtomicOutput implements Closeable {
             Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
         }
         committed = true;
-        LIVE.remove(temp);
+        TemporaryFile.forget(temp);
     }
 
     /** Deletes the temporary file unless {@link #commit()} succeeded. */
@@ -134,7 +118,7 @@ public final class AtomicOutput implements Closeable {
             channel.close();
         } finally {
             Files.deleteIfExists(temp);
-            LIVE.remove(temp);
+            TemporaryFile.forget(temp);
         }
     }
 }

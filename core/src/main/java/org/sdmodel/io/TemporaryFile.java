@@ -44,7 +44,7 @@ public final class TemporaryFile implements Closeable {
      */
     public static TemporaryFile create(Path folder, String name) throws IOException {
         Path p = Files.createTempFile(folder, "." + name + ".", AtomicOutput.TEMP_SUFFIX);
-        LIVE.add(p);
+        deleteAtExit(p);
         return new TemporaryFile(p);
     }
 
@@ -59,8 +59,18 @@ public final class TemporaryFile implements Closeable {
         try {
             Files.deleteIfExists(path);
         } finally {
-            LIVE.remove(path);
+            forget(path);
         }
+    }
+
+    /** Deletes {@code p} at JVM shutdown (Ctrl-C) unless {@link #forget} is called first; shared with {@link AtomicOutput}. */
+    static void deleteAtExit(Path p) {
+        LIVE.add(p);
+    }
+
+    /** Leaves {@code p} alone at shutdown: it was deleted, or became a finished output. */
+    static void forget(Path p) {
+        LIVE.remove(p);
     }
 
     /**

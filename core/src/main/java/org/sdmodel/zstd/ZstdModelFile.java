@@ -1,9 +1,11 @@
 package org.sdmodel.zstd;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -62,11 +64,13 @@ public final class ZstdModelFile implements ModelFile {
         Path folder = options.tempDirectory() != null ? options.tempDirectory()
                 : Path.of(System.getProperty("java.io.tmpdir"));
         String purpose = "the decompressed copy of " + path.getFileName();
+        if (!Files.isDirectory(folder)) {
+            throw new NoSuchFileException(folder.toString(), null, "cannot write " + purpose + ": no folder " + folder);
+        }
         if (header.hasContentSize()) {
             TemporaryFile.requireSpace(folder, header.contentSize(), purpose);
         }
-        String name = path.getFileName().toString();
-        TemporaryFile copy = TemporaryFile.create(folder, name.endsWith(".zst") ? name.substring(0, name.length() - 4) : name);
+        TemporaryFile copy = createCopy(folder, path.getFileName().toString(), purpose);
         try {
             long size;
             try (FileChannel out = FileChannel.open(copy.path(), StandardOpenOption.WRITE)) {
@@ -87,15 +91,18 @@ public final class ZstdModelFile implements ModelFile {
         }
     }
 
+    /** An empty temporary file; failing for want of permission, an error that names the folder, not the input. */
+    private static TemporaryFile createCopy(Path folder, String name, String purpose) throws IOException {
+        try {
+            return TemporaryFile.create(folder, name.endsWith(".zst") ? name.substring(0, name.length() - 4) : name);
+        } catch (AccessDeniedException e) {
+            throw new FileSystemException(folder.toString(), null, "cannot write " + purpose + " in " + folder + ": permission denied");
+        }
+    }
+
     /** zstd inside zstd would send {@link ModelFile#open} round again: refuse it plainly. */
     private static void refuseNested(Path copy) throws IOException {
-        ByteBuffer head = ByteBuffer.allocate(4);
-        try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.READ)) {
-            while (head.hasRemaining() && ch.read(head) > 0) {
-                // fill what the file has
-            }
-        }
-        if (ZstdFrameHeader.isZstd(head.flip())) {
+        if (ZstdFiles.isZstd(copy)) {
             throw new ZstdFormatException("is zstd-compressed twice: decompress it first ('sdmodel decompress')");
         }
     }

@@ -140,6 +140,8 @@ class ZstdModelFileTest {
                 ReadOptions.defaults().withTempDirectory(tmp.resolve("no-such-folder"))));
         assertFalse(e instanceof ModelFormatException, e.toString());
         assertInstanceOf(java.nio.file.NoSuchFileException.class, e);
+        assertTrue(((java.nio.file.NoSuchFileException) e).getReason().endsWith("no folder " + tmp.resolve("no-such-folder")),
+                e.getMessage());
     }
 
     /** The decompressed copies (and anything else) left in the temporary folder, besides the test's own inputs. */
