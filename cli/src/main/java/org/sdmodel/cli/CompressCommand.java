@@ -38,6 +38,7 @@ final class CompressCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--long", paramLabel = "WINDOWLOG", arity = "0..1", fallbackValue = "27",
+            preprocessor = OptionalNumber.class,
             description = "Long-distance matching over a 2^WINDOWLOG-byte window (default ${FALLBACK-VALUE}, 128 MiB; at most 30):"
                     + " finds repeats far apart, such as duplicated tensors. Readers need the same window in memory.")
     Integer longWindowLog;

@@ -37,8 +37,9 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the summary as JSON.")
     boolean json;
 
-    @Option(names = "--zstd", paramLabel = "LEVEL", arity = "0..1", preprocessor = ZstdLevelOption.class,
-            description = "Compress the output with zstd (level 1-19, default " + ZstdSettings.DEFAULT_LEVEL + "); default names get .zst."
+    @Option(names = "--zstd", paramLabel = "LEVEL", arity = "0..1", fallbackValue = "" + ZstdSettings.DEFAULT_LEVEL,
+            preprocessor = OptionalNumber.class,
+            description = "Compress the output with zstd (level 1-19, default ${FALLBACK-VALUE}); default names get .zst."
                     + " An output named *.zst is compressed without it.")
     Integer zstd;
 

@@ -98,6 +98,13 @@ class ZstdCommandsTest {
         assertTrue(Files.exists(tmp.resolve("m.safetensors.zst")), names(tmp).toString());
         CliRunner bad = CliRunner.run("prune", "--zstd", "20", input.toString());
         assertEquals(ExitCode.USAGE, bad.exitCode, bad.toString());
+        CliRunner notANumber = CliRunner.run("prune", "--zstd=x", input.toString());
+        assertEquals(ExitCode.USAGE, notANumber.exitCode, notANumber.toString());
+        assertTrue(notANumber.err.contains("--zstd: expected a number, not 'x'"), notANumber.err);
+        CliRunner longWindow = CliRunner.run("compress", "-q", "--json", "--long", input.toString(), "-o",
+                tmp.resolve("long.zst").toString());
+        assertEquals(0, longWindow.exitCode, longWindow.toString());
+        assertEquals(27, JSON.readTree(longWindow.out).get("long_window_log").asInt());
     }
 
     /** Broken .zst inputs: truncated at several points, a flipped byte, only a magic number. */
