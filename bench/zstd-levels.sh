@@ -3,7 +3,8 @@
 # fp32 checkpoints, to choose the default level (see the README's "zstd" section).
 #
 #   bench/zstd-levels.sh                 # generates the inputs (needs /usr/bin/python3 with torch)
-#   bench/zstd-levels.sh A.ckpt B.ckpt   # measures the given files instead
+#   bench/zstd-levels.sh A.ckpt B.ckpt   # measures the given files instead (e.g. what the
+#                                        # project's bench/make_sd_checkpoint.py generates)
 #
 # Environment: SDMODEL (launcher, default cli/target/sdmodel), LEVELS (default "1 3 6 9 19"),
 # THREADS (default 2), PARAMS_M (millions of parameters to generate, default 64), WORK (scratch
