@@ -10,7 +10,9 @@ import org.sdmodel.pickle.PickleImport;
 /**
  * An open model file: a PyTorch checkpoint (zip or legacy format) or a safetensors file. Opening
  * reads and validates the structure (the pickle, the zip directory, the safetensors header) but no
- * tensor data; tensors are read on demand through {@link Tensor}.
+ * tensor data; tensors are read on demand through {@link Tensor}. Either may be zstd-compressed
+ * ({@code X.ckpt.zst}, found by the magic number, not the name): it is then decompressed into a
+ * temporary copy first (see {@link org.sdmodel.zstd.ZstdModelFile}).
  *
  * <pre>{@code
  * try (ModelFile model = ModelFile.open(Path.of("v1-5-pruned.ckpt"))) {

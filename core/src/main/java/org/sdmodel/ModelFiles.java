@@ -10,8 +10,13 @@ import java.nio.file.StandardOpenOption;
 import org.sdmodel.safetensors.SafetensorsFile;
 import org.sdmodel.torch.TorchLegacyFile;
 import org.sdmodel.torch.TorchZipFile;
+import org.sdmodel.zstd.ZstdFrameHeader;
+import org.sdmodel.zstd.ZstdModelFile;
 
-/** Format detection behind {@link ModelFile#open}: the first bytes decide, never the file name. */
+/**
+ * Format detection behind {@link ModelFile#open}: the first bytes decide, never the file name. zstd
+ * data (by its magic number) is decompressed first and the result detected in turn.
+ */
 final class ModelFiles {
     private ModelFiles() {
     }
@@ -30,6 +35,10 @@ final class ModelFiles {
             }
         }
         head.flip();
+        if (ZstdFrameHeader.isZstd(head)) {
+            // zstd is a wrapper, not a format: the decompressed data is detected like any file.
+            return ZstdModelFile.open(path, options);
+        }
         switch (detect(head)) {
             case TORCH_ZIP:
                 return TorchZipFile.open(path, options);
@@ -55,8 +64,8 @@ final class ModelFiles {
         if (n >= 4 && b0 == 'P' && head.get(1) == 'K' && head.get(2) == 5 && head.get(3) == 6) {
             return ModelFormat.TORCH_ZIP; // an empty zip: the reader says what is missing
         }
-        if (n >= 4 && b0 == 0x28 && (head.get(1) & 0xFF) == 0xB5 && (head.get(2) & 0xFF) == 0x2F
-                && (head.get(3) & 0xFF) == 0xFD) {
+        if (ZstdFrameHeader.isZstd(head)) {
+            // open() decompresses zstd before detecting; detect() alone cannot
             throw new ModelFormatException("is zstd-compressed: decompress it first ('sdmodel decompress')");
         }
         // safetensors before any pickle guess: the low byte of a header length can look like an opcode.

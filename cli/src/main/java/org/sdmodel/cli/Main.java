@@ -21,6 +21,8 @@ import picocli.CommandLine.ScopeType;
             ConvertCommand.class,
             PruneCommand.class,
             InstallV2Command.class,
+            CompressCommand.class,
+            DecompressCommand.class,
             CommandLine.HelpCommand.class
         },
         footerHeading = "%nExit codes:%n",

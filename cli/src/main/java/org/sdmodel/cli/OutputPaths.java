@@ -11,10 +11,7 @@ final class OutputPaths {
 
     /** The file name without its last extension (and without {@code .zst} before that). */
     static String stem(Path file) {
-        String name = file.getFileName().toString();
-        if (name.endsWith(".zst")) {
-            name = name.substring(0, name.length() - 4);
-        }
+        String name = withoutZst(file);
         int dot = name.lastIndexOf('.');
         return dot > 0 ? name.substring(0, dot) : name;
     }
@@ -33,6 +30,26 @@ final class OutputPaths {
             return option.resolve(name);
         }
         return option;
+    }
+
+    /** The file name of {@code file} without a trailing {@code .zst}. */
+    static String withoutZst(Path file) {
+        String name = file.getFileName().toString();
+        return name.endsWith(".zst") ? name.substring(0, name.length() - 4) : name;
+    }
+
+    /**
+     * The folder the output for {@code input} goes to (see {@link #resolve}): where a compressed
+     * input is decompressed for reading, so that the space it takes is where output goes.
+     */
+    static Path folder(Path input, Path option) {
+        if (option == null) {
+            return input.toAbsolutePath().getParent();
+        }
+        if (Files.isDirectory(option)) {
+            return option.toAbsolutePath();
+        }
+        return option.toAbsolutePath().getParent();
     }
 
     /** Refuses an output that is the input, or exists without {@code --force}. */

@@ -1,7 +1,6 @@
 package org.sdmodel.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +11,7 @@ import java.util.regex.PatternSyntaxException;
 import org.sdmodel.convert.Precision;
 import org.sdmodel.prune.EmaPolicy;
 import org.sdmodel.prune.PruneOptions;
+import org.sdmodel.zstd.ZstdSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
             "Shrink a checkpoint for the web UI: keep the state dict, drop optimizer states and other training",
             "baggage, use (or drop, or keep) the EMA weights, convert floating tensors to fp16 bit for bit as",
             "torch's .half() does, and write safetensors. Default output: <stem>-pruned.safetensors beside the",
-            "input (<stem>-ema-pruned.safetensors when EMA weights were swapped in)."})
+            "input (<stem>-ema-pruned.safetensors when EMA weights were swapped in). Inputs may be zstd-compressed",
+            "(X.ckpt.zst); an output named *.zst, or --zstd, is written compressed."})
 final class PruneCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Checkpoints to prune (.ckpt, .pt, .pth, .bin, .safetensors).")
@@ -67,6 +68,12 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: cores, at most 4).")
     Integer threads;
 
+    @Option(names = "--zstd", paramLabel = "LEVEL", arity = "0..1", fallbackValue = "" + ZstdSettings.DEFAULT_LEVEL,
+            preprocessor = OptionalNumber.class,
+            description = "Compress the output with zstd (level 1-19, default ${FALLBACK-VALUE}); default names get .zst."
+                    + " An output named *.zst is compressed without it.")
+    Integer zstd;
+
     @Spec
     CommandSpec spec;
 
@@ -81,9 +88,18 @@ final class PruneCommand implements Callable<Integer> {
             options = options.withThreads(threads);
         }
         checkMultipleOutputs(spec, inputs, output);
+        checkZstdLevel(spec, zstd);
+        String zst = zstd != null ? ".zst" : "";
         return runAll(spec, inputs, options, json, quiet, dryRun, verify, force, true,
                 (input, plan) -> OutputPaths.resolve(input, output,
-                        plan.emaSwapped() > 0 ? "-ema-pruned.safetensors" : "-pruned.safetensors"));
+                        (plan.emaSwapped() > 0 ? "-ema-pruned.safetensors" : "-pruned.safetensors") + zst),
+                output, zstd);
+    }
+
+    static void checkZstdLevel(CommandSpec spec, Integer level) {
+        if (level != null && (level < 1 || level > ZstdSettings.MAX_LEVEL)) {
+            throw new ParameterException(spec.commandLine(), "--zstd: the level must be 1 to " + ZstdSettings.MAX_LEVEL);
+        }
     }
 
     static void checkMultipleOutputs(CommandSpec spec, List<Path> inputs, Path output) {
@@ -106,28 +122,22 @@ final class PruneCommand implements Callable<Integer> {
     /** Runs a prune job per input; the worst exit code wins, and every input is tried. */
     static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, boolean json, boolean quiet,
             boolean dryRun, boolean verify, boolean force, boolean recordEmaAndPrecision, PruneJob.Naming naming) {
+        return runAll(spec, inputs, options, json, quiet, dryRun, verify, force, recordEmaAndPrecision, naming, null, null);
+    }
+
+    /**
+     * The same, with the {@code -o} option (zstd-compressed inputs are decompressed into the
+     * output's folder) and a zstd level for every output (null: only outputs named *.zst).
+     */
+    static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, boolean json, boolean quiet,
+            boolean dryRun, boolean verify, boolean force, boolean recordEmaAndPrecision, PruneJob.Naming naming,
+            Path outputOption, Integer zstdLevel) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ObjectMapper mapper = PruneJob.mapper();
-        PruneJob job = new PruneJob(out, err, json, quiet, dryRun, verify, force, recordEmaAndPrecision);
-        ArrayNode results = mapper.createArrayNode();
-        int worst = ExitCode.OK;
-        for (Path input : inputs) {
-            try {
-                results.add(job.run(input, options, naming, mapper));
-            } catch (CliException e) {
-                err.println("sdmodel: " + e.getMessage());
-                worst = Math.max(worst, e.exitCode());
-            }
-        }
-        if (json && results.size() > 0) {
-            try {
-                out.println(mapper.writeValueAsString(inputs.size() == 1 ? results.get(0) : results));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        out.flush();
-        return worst;
+        PruneJob job = new PruneJob(out, err, json, quiet, dryRun, verify, force, recordEmaAndPrecision)
+                .tempFolder(input -> OutputPaths.folder(input, outputOption))
+                .zstd(zstdLevel, options.threads());
+        return EachInput.run(spec, inputs, json, mapper, input -> job.run(input, options, naming, mapper));
     }
 }

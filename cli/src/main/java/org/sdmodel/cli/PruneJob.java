@@ -5,21 +5,31 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormat;
+import org.sdmodel.ReadOptions;
 import org.sdmodel.convert.ConversionStats;
 import org.sdmodel.io.AtomicOutput;
+import org.sdmodel.io.InsufficientSpaceException;
+import org.sdmodel.io.TemporaryFile;
 import org.sdmodel.prune.EmaPolicy;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
 import org.sdmodel.prune.PruneResult;
 import org.sdmodel.prune.Pruner;
 import org.sdmodel.safetensors.SafetensorsWriter;
+import org.sdmodel.zstd.ZstdFiles;
+import org.sdmodel.zstd.ZstdResult;
+import org.sdmodel.zstd.ZstdSettings;
 
 /**
  * One input through {@code prune} or {@code convert}: open, plan, write atomically, self-check,
@@ -34,6 +44,9 @@ final class PruneJob {
     private final boolean verify;
     private final boolean force;
     private final boolean recordEmaAndPrecision;
+    private Function<Path, Path> tempFolder = input -> null;
+    private Integer zstdLevel;
+    private int zstdWorkers = ZstdSettings.defaults().workers();
 
     /**
      * @param recordEmaAndPrecision true for prune: the EMA mode and precision go into the metadata,
@@ -66,10 +79,38 @@ final class PruneJob {
         }
     }
 
+    /**
+     * Where a zstd-compressed input is decompressed for reading (the CLI's choice: the output's
+     * folder, where the user expects space to be used); null for the system's temporary folder.
+     */
+    PruneJob tempFolder(Function<Path, Path> folderForInput) {
+        this.tempFolder = folderForInput;
+        return this;
+    }
+
+    /**
+     * Compresses every output with zstd at {@code level}; null (the default) compresses only
+     * outputs whose name ends in {@code .zst}, at {@link ZstdSettings#DEFAULT_LEVEL}.
+     */
+    PruneJob zstd(Integer level, int workers) {
+        this.zstdLevel = level;
+        this.zstdWorkers = workers;
+        return this;
+    }
+
+    /** The zstd settings for {@code output}, or null to write it uncompressed. */
+    private ZstdSettings compression(Path output) {
+        if (zstdLevel == null && !output.getFileName().toString().endsWith(".zst")) {
+            return null;
+        }
+        return ZstdSettings.defaults().withWorkers(zstdWorkers)
+                .withLevel(zstdLevel == null ? ZstdSettings.DEFAULT_LEVEL : zstdLevel);
+    }
+
     /** Runs the job on one input; returns a JSON summary. */
     ObjectNode run(Path input, PruneOptions options, Naming naming, ObjectMapper mapper) throws CliException {
         trace("start");
-        try (ModelFile model = ModelFile.open(input)) {
+        try (ModelFile model = open(input)) {
             trace("opened");
             PrunePlan plan;
             try {
@@ -91,7 +132,11 @@ final class PruneJob {
                 // a name safetensors cannot hold (empty, "__metadata__", broken unicode)
                 throw new CliException(ExitCode.INVALID_INPUT, input + ": cannot be written as safetensors: " + e.getMessage());
             }
+            ZstdSettings zstd = compression(output);
             ObjectNode summary = summary(mapper, input, output, model, plan, writer);
+            if (zstd != null) {
+                summary.put("zstd_level", zstd.level());
+            }
             if (dryRun) {
                 if (!json) {
                     printDryRun(plan, input, output, writer, model);
@@ -99,16 +144,18 @@ final class PruneJob {
                 return summary;
             }
             PruneResult result;
-            try (AtomicOutput target = AtomicOutput.create(output, force);
-                    ProgressBar bar = new ProgressBar(err, output.getFileName().toString(), plan.inputTensorBytes(),
-                            !quiet && !json && ProgressBar.terminal())) {
+            ZstdResult compressed = null;
+            try (AtomicOutput target = AtomicOutput.create(output, force)) {
                 try {
                     trace("planned");
-                    target.flushInBackground();
-                    result = Pruner.write(plan, writer, target.channel(), bar::advance);
-                    trace("written");
-                    try (ModelFile written = ModelFile.open(target.tempFile())) {
-                        Pruner.verify(plan, written, verify);
+                    if (zstd == null) {
+                        // the disk flushes the output while the CPU converts; commit's flush finds little left
+                        target.flushInBackground();
+                        result = writeAndCheck(plan, writer, target.channel(), target.tempFile(), output);
+                    } else {
+                        ZstdOutput written = writeCompressed(plan, writer, target, output, zstd);
+                        result = written.result;
+                        compressed = written.compressed;
                     }
                     trace("checked");
                     target.commit();
@@ -125,14 +172,104 @@ final class PruneJob {
                 throw Failures.writing(output, e);
             }
             addResult(summary, result, plan);
+            if (compressed != null) {
+                summary.put("output_bytes", compressed.compressedBytes());
+                summary.put("uncompressed_bytes", compressed.uncompressedBytes());
+                summary.put("uncompressed_sha256", compressed.uncompressedSha256());
+                summary.put("compressed_bytes", compressed.compressedBytes());
+            }
             if (!json) {
                 printSummary(input, output, model, plan, result);
+                if (compressed != null) {
+                    printCompression(zstd, compressed);
+                }
             }
             return summary;
         } catch (CliException e) {
             throw e;
         } catch (Exception e) {
             throw Failures.reading(input, e);
+        }
+    }
+
+    /** Opens an input; a zstd-compressed one is decompressed into the temporary folder chosen for it. */
+    private ModelFile open(Path input) throws java.io.IOException, CliException {
+        Path folder = tempFolder.apply(input);
+        if (folder != null && Files.isRegularFile(input) && ZstdFiles.isZstd(input)) {
+            // said before decompressing gigabytes, not after
+            if (!Files.isDirectory(folder)) {
+                throw new CliException(ExitCode.USAGE, input + ": the output folder " + folder + " does not exist");
+            }
+            if (!Files.isWritable(folder)) {
+                throw new CliException(ExitCode.OUTPUT_FAILED, input + ": cannot write the decompressed copy in "
+                        + folder + ": permission denied");
+            }
+        }
+        try {
+            return ModelFile.open(input, ReadOptions.defaults().withTempDirectory(folder));
+        } catch (InsufficientSpaceException e) {
+            throw new CliException(ExitCode.OUTPUT_FAILED, input + ": " + e.getReason(), e);
+        }
+    }
+
+    /** Writes the safetensors file into {@code out} and checks it (re-reading {@code file}, where {@code out} writes). */
+    private PruneResult writeAndCheck(PrunePlan plan, SafetensorsWriter writer, FileChannel out, Path file, Path output)
+            throws java.io.IOException {
+        PruneResult result;
+        try (ProgressBar bar = new ProgressBar(err, output.getFileName().toString(), plan.inputTensorBytes(),
+                !quiet && !json && ProgressBar.terminal())) {
+            result = Pruner.write(plan, writer, out, bar::advance);
+        }
+        trace("written");
+        try (ModelFile written = ModelFile.open(file)) {
+            Pruner.verify(plan, written, verify);
+        }
+        return result;
+    }
+
+    /** A pruned output and how it compressed. */
+    private record ZstdOutput(PruneResult result, ZstdResult compressed) {
+    }
+
+    /**
+     * Writes a zstd-compressed output in two steps: the safetensors file, uncompressed, into a
+     * temporary file in the output's folder, then that file compressed into the atomic output.
+     * Why not stream: the pruner writes chunks from several threads at computed offsets, in any
+     * order, and only a file takes that; putting them back in order before a compressor would
+     * need a reordering buffer as large as the threads run apart. The two steps cost the
+     * uncompressed size in disk space for a while (checked first) and keep memory bounded; the
+     * compressed output is then decompressed again and its SHA-256 compared with the file's.
+     */
+    private ZstdOutput writeCompressed(PrunePlan plan, SafetensorsWriter writer, AtomicOutput target, Path output,
+            ZstdSettings zstd) throws java.io.IOException, CliException {
+        Path folder = target.target().getParent();
+        String plainName = OutputPaths.withoutZst(output);
+        try {
+            TemporaryFile.requireSpace(folder, writer.fileSize(), "the uncompressed " + plainName + " before compression");
+        } catch (InsufficientSpaceException e) {
+            throw new CliException(ExitCode.OUTPUT_FAILED, output + ": " + e.getReason(), e);
+        }
+        try (TemporaryFile plain = TemporaryFile.create(folder, plainName);
+                FileChannel ch = FileChannel.open(plain.path(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            PruneResult result = writeAndCheck(plan, writer, ch, plain.path(), output);
+            ZstdResult compressed;
+            try (ProgressBar bar = new ProgressBar(err, output.getFileName() + " (zstd " + zstd.level() + ")",
+                    writer.fileSize(), !quiet && !json && ProgressBar.terminal())) {
+                compressed = ZstdFiles.compress(plain.path(), target.channel(), zstd, bar::advance);
+            }
+            target.channel().force(false);
+            ZstdResult back;
+            try {
+                back = ZstdFiles.decompress(target.tempFile(), null, ZstdFiles.NO_PROGRESS);
+            } catch (java.io.IOException e) {
+                throw new CliException(ExitCode.OUTPUT_FAILED, output + ": self-check: the compressed output does not decompress: "
+                        + Failures.describe(e), e);
+            }
+            if (!back.sameContent(compressed)) {
+                throw new CliException(ExitCode.OUTPUT_FAILED, output
+                        + ": self-check: the compressed output does not decompress to the file that was compressed");
+            }
+            return new ZstdOutput(result, compressed);
         }
     }
 
@@ -264,6 +401,12 @@ final class PruneJob {
         if (model.format() != ModelFormat.SAFETENSORS && !quiet) {
             out.flush();
         }
+    }
+
+    private void printCompression(ZstdSettings zstd, ZstdResult z) {
+        out.printf("  zstd level %d: %s uncompressed -> %s (%.1f%%), uncompressed sha256 %s%n", zstd.level(),
+                Sizes.human(z.uncompressedBytes()), Sizes.human(z.compressedBytes()), 100 * z.ratio(),
+                z.uncompressedSha256());
     }
 
     static ObjectMapper mapper() {

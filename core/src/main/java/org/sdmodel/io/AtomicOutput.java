@@ -9,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An output file that appears only when complete: bytes go to a temporary file in the target's
@@ -30,20 +28,7 @@ public final class AtomicOutput implements Closeable {
     /** Suffix of temporary files, so that a user can recognise (and delete) one left by a killed run. */
     public static final String TEMP_SUFFIX = ".sdmodel-partial";
 
-    private static final Set<Path> LIVE = ConcurrentHashMap.newKeySet();
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (Path p : LIVE) {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort at exit
-                }
-            }
-        }, "sdmodel-cleanup"));
-    }
 
     private final Path target;
     private final Path temp;
@@ -93,12 +78,12 @@ public final class AtomicOutput implements Closeable {
                 }
             }
         }
-        LIVE.add(temp);
+        TemporaryFile.deleteAtExit(temp);
         try {
             return new AtomicOutput(abs, temp, overwrite, ch);
         } catch (RuntimeException e) {
             ch.close();
-            LIVE.remove(temp);
+            TemporaryFile.forget(temp);
             Files.deleteIfExists(temp);
             throw e;
         }
@@ -177,7 +162,7 @@ public final class AtomicOutput implements Closeable {
             Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
         }
         committed = true;
-        LIVE.remove(temp);
+        TemporaryFile.forget(temp);
     }
 
     /** Deletes the temporary file unless {@link #commit()} succeeded. */
@@ -191,7 +176,7 @@ public final class AtomicOutput implements Closeable {
             channel.close();
         } finally {
             Files.deleteIfExists(temp);
-            LIVE.remove(temp);
+            TemporaryFile.forget(temp);
         }
     }
 }

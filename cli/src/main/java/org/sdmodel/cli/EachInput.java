@@ -1,0 +1,49 @@
+package org.sdmodel.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * A command's job run on each of its inputs: every input is tried, each failure is reported on its
+ * own line, the worst exit code wins, and with {@code --json} the summaries are printed at the end
+ * (one object for one input, an array for several).
+ */
+final class EachInput {
+    private EachInput() {
+    }
+
+    /** One input's work: returns its JSON summary, or throws the failure to report. */
+    @FunctionalInterface
+    interface Job {
+        ObjectNode run(Path input) throws CliException;
+    }
+
+    static int run(CommandSpec spec, List<Path> inputs, boolean json, ObjectMapper mapper, Job job) {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ArrayNode results = mapper.createArrayNode();
+        int worst = ExitCode.OK;
+        for (Path input : inputs) {
+            try {
+                results.add(job.run(input));
+            } catch (CliException e) {
+                err.println("sdmodel: " + e.getMessage());
+                worst = Math.max(worst, e.exitCode());
+            }
+        }
+        if (json && results.size() > 0) {
+            try {
+                out.println(mapper.writeValueAsString(inputs.size() == 1 ? results.get(0) : results));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        out.flush();
+        return worst;
+    }
+}

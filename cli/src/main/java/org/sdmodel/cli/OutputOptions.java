@@ -1,0 +1,25 @@
+package org.sdmodel.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options of a command that writes one output file per input (a picocli mixin). */
+final class OutputOptions {
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Output file (one input) or folder (several inputs).")
+    Path output;
+
+    @Option(names = "--force", description = "Replace an existing output.")
+    boolean force;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+    boolean quiet;
+
+    @Option(names = "--json", description = "Print the summary as JSON.")
+    boolean json;
+
+    /** A progress bar that shows only on a terminal, and never with --quiet or --json. */
+    ProgressBar bar(PrintWriter err, String label, long total) {
+        return new ProgressBar(err, label, total, !quiet && !json && ProgressBar.terminal());
+    }
+}
