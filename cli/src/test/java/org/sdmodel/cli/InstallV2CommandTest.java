@@ -152,6 +152,19 @@ class InstallV2CommandTest {
     }
 
     @Test
+    void aZstdCompressedDownloadIsInstalledDecompressed() throws Exception {
+        Path zst = tmp.resolve("768-v-ema.ckpt.zst");
+        CliRunner c = CliRunner.run("compress", "-q", sd2.toString(), "-o", zst.toString());
+        assertEquals(0, c.exitCode, c.toString());
+        CliRunner r = CliRunner.run("install-v2", zst.toString(), "--webui", webui.toString());
+        assertEquals(0, r.exitCode, r.toString());
+        Path folder = webui.resolve("models/Stable-Diffusion");
+        assertArrayEquals(Files.readAllBytes(sd2), Files.readAllBytes(folder.resolve("768-v-ema.ckpt")));
+        assertTrue(Files.exists(folder.resolve("768-v-ema.yaml")));
+        assertFalse(Files.exists(folder.resolve("768-v-ema.ckpt.zst")));
+    }
+
+    @Test
     void dryRunChangesNothing() throws Exception {
         Map<String, String> before = snapshot();
         CliRunner r = CliRunner.run("install-v2", sd2.toString(), "--webui", webui.toString(), "--dry-run");

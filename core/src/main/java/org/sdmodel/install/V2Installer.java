@@ -25,6 +25,8 @@ import org.sdmodel.inspect.KnownModel;
 import org.sdmodel.inspect.KnownModels;
 import org.sdmodel.inspect.PredictionType;
 import org.sdmodel.io.AtomicOutput;
+import org.sdmodel.zstd.ZstdFiles;
+import org.sdmodel.zstd.ZstdResult;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
 import org.sdmodel.prune.Pruner;
@@ -112,7 +114,23 @@ public final class V2Installer {
         try (ModelFile model = ModelFile.open(source)) {
             checkSd2(source, model.stateDict(), req.config() != null);
         }
-        String sha = sha256(source, progress.start("sha256 " + source.getFileName(), Files.size(source)));
+        // A .zst download installs decompressed: the web UI cannot read zstd. Its identity is the
+        // sha256 of what it decompresses to, which is what the official releases publish.
+        boolean compressed = ZstdFiles.isZstd(source);
+        if (compressed && req.mode() != Mode.COPY && !req.prune()) {
+            throw new InstallException(InstallException.Reason.BAD_CONFIG, source
+                    + ": is zstd-compressed; it can only be installed by decompressing a copy (drop --move/--link)");
+        }
+        long installedSize;
+        String sha;
+        if (compressed) {
+            ZstdResult z = ZstdFiles.decompress(source, null, progress.start("sha256 " + source.getFileName(), Files.size(source)));
+            sha = z.uncompressedSha256();
+            installedSize = z.uncompressedBytes();
+        } else {
+            sha = sha256(source, progress.start("sha256 " + source.getFileName(), Files.size(source)));
+            installedSize = Files.size(source);
+        }
         Optional<KnownModel> official = known.apply(sha);
 
         // 2. The config: the bundled v config, or the user's, checked.
@@ -146,14 +164,18 @@ public final class V2Installer {
         }
 
         // 3. The targets: <name> (or <stem>.safetensors when pruning) and <stem>.yaml.
-        String stem = stem(source.getFileName().toString());
-        Path target = folder.resolve(req.prune() ? stem + ".safetensors" : source.getFileName().toString());
+        String name = source.getFileName().toString();
+        if (compressed && name.endsWith(".zst")) {
+            name = name.substring(0, name.length() - 4);
+        }
+        String stem = stem(name);
+        Path target = folder.resolve(req.prune() ? stem + ".safetensors" : name);
         Path configTarget = folder.resolve(stem + ".yaml");
         if (isSameFile(source, target)) {
             throw new InstallException(InstallException.Reason.TARGET_EXISTS, source
                     + ": is already in the web UI's checkpoint folder; only its config needs installing: use --config or copy it elsewhere first");
         }
-        boolean checkpointSame = !req.prune() && Files.exists(target) && Files.size(target) == Files.size(source)
+        boolean checkpointSame = !req.prune() && Files.exists(target) && Files.size(target) == installedSize
                 && sha256(target, progress.start("sha256 " + target.getFileName(), Files.size(target))).equals(sha);
         boolean configSame = Files.exists(configTarget) && Arrays.equals(Files.readAllBytes(configTarget), config);
         if (Files.exists(target) && !checkpointSame && !req.force()) {
@@ -171,7 +193,7 @@ public final class V2Installer {
             return new Result(target, configTarget, sha, official, false, notes);
         }
         Files.createDirectories(folder);
-        checkSpace(req, source, folder);
+        checkSpace(req, source, folder, installedSize);
 
         // 4. Both files are written to temporaries first, then renamed; a failure removes both.
         boolean createdCheckpoint = false;
@@ -230,6 +252,14 @@ public final class V2Installer {
                 Files.delete(source);
                 return;
             default:
+                if (ZstdFiles.isZstd(source)) {
+                    try (AtomicOutput out = AtomicOutput.create(target, true)) {
+                        ZstdFiles.decompress(source, out.channel(), progress.start("decompress " + source.getFileName(),
+                                Files.size(source)));
+                        out.commit();
+                    }
+                    return;
+                }
                 copy(source, target, progress);
         }
     }
@@ -252,14 +282,14 @@ public final class V2Installer {
         }
     }
 
-    private static void checkSpace(Request req, Path source, Path folder) throws IOException {
+    private static void checkSpace(Request req, Path source, Path folder, long installedSize) throws IOException {
         if (req.mode() == Mode.LINK && !req.prune()) {
             return;
         }
         if (req.mode() == Mode.MOVE && Files.getFileStore(source).equals(Files.getFileStore(folder))) {
             return;
         }
-        long need = Files.size(source) / (req.prune() ? 3 : 1) + (1 << 20);
+        long need = installedSize / (req.prune() ? 3 : 1) + (1 << 20);
         long free = Files.getFileStore(folder).getUsableSpace();
         if (free < need) {
             throw new InstallException(InstallException.Reason.NO_SPACE, folder + ": needs about "
