@@ -17,6 +17,20 @@ final class ModelFiles {
     }
 
     static ModelFile open(Path path, ReadOptions options) throws IOException {
+        switch (detect(path)) {
+            case TORCH_ZIP:
+                return TorchZipFile.open(path, options);
+            case TORCH_LEGACY:
+                return TorchLegacyFile.open(path, options);
+            case SAFETENSORS:
+                return SafetensorsFile.open(path, options);
+            default:
+                throw new AssertionError();
+        }
+    }
+
+    /** Detects the format of a file from its first bytes. */
+    static ModelFormat detect(Path path) throws IOException {
         if (Files.isDirectory(path)) {
             throw new ModelFormatException("is a directory, not a model file");
         }
@@ -30,16 +44,7 @@ final class ModelFiles {
             }
         }
         head.flip();
-        switch (detect(head)) {
-            case TORCH_ZIP:
-                return TorchZipFile.open(path, options);
-            case TORCH_LEGACY:
-                return TorchLegacyFile.open(path, options);
-            case SAFETENSORS:
-                return SafetensorsFile.open(path, options);
-            default:
-                throw new AssertionError();
-        }
+        return detect(head);
     }
 
     /** Detects the container format from the first (up to 16) bytes. */

@@ -103,12 +103,34 @@ public final class PickleInput {
         }
     }
 
-    void skip(long n) throws IOException {
-        if (n > remaining()) {
-            throw truncated();
+    /** Skips {@code n} bytes without reading them into memory (a scan skips tensor-sized payloads). */
+    void skip(long n, String what) throws IOException {
+        if (n < 0) {
+            throw new PickleException("negative length " + n + " for " + what);
         }
-        for (long i = 0; i < n; i++) {
-            readByte();
+        if (n > remaining()) {
+            throw new PickleException(what + " claims " + n + " bytes but only " + remaining()
+                    + " remain in the pickle (truncated or corrupt)");
+        }
+        long left = n;
+        int buffered = (int) Math.min(left, buffer.remaining());
+        buffer.position(buffer.position() + buffered);
+        consumed += buffered;
+        left -= buffered;
+        if (left > 0 && channel instanceof RegionChannel) {
+            ((RegionChannel) channel).pos += left; // a file region: no need to read what is skipped
+            fetched += left;
+            consumed += left;
+            left = 0;
+        }
+        while (left > 0) {
+            if (!fill()) {
+                throw truncated();
+            }
+            int k = (int) Math.min(left, buffer.remaining());
+            buffer.position(buffer.position() + k);
+            consumed += k;
+            left -= k;
         }
     }
 

@@ -10,7 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,77 +34,83 @@ import org.sdmodel.UnsafeModelException;
  */
 public final class PickleMachine {
     // Opcodes, named as in CPython's pickle.py.
-    private static final int MARK = '(';
-    private static final int STOP = '.';
-    private static final int POP = '0';
-    private static final int POP_MARK = '1';
-    private static final int DUP = '2';
-    private static final int FLOAT = 'F';
-    private static final int INT = 'I';
-    private static final int BININT = 'J';
-    private static final int BININT1 = 'K';
-    private static final int LONG = 'L';
-    private static final int BININT2 = 'M';
-    private static final int NONE = 'N';
-    private static final int PERSID = 'P';
-    private static final int BINPERSID = 'Q';
-    private static final int REDUCE = 'R';
-    private static final int STRING = 'S';
-    private static final int BINSTRING = 'T';
-    private static final int SHORT_BINSTRING = 'U';
-    private static final int UNICODE = 'V';
-    private static final int BINUNICODE = 'X';
-    private static final int APPEND = 'a';
-    private static final int BUILD = 'b';
-    private static final int GLOBAL = 'c';
-    private static final int DICT = 'd';
-    private static final int EMPTY_DICT = '}';
-    private static final int APPENDS = 'e';
-    private static final int GET = 'g';
-    private static final int BINGET = 'h';
-    private static final int INST = 'i';
-    private static final int LONG_BINGET = 'j';
-    private static final int LIST = 'l';
-    private static final int EMPTY_LIST = ']';
-    private static final int OBJ = 'o';
-    private static final int PUT = 'p';
-    private static final int BINPUT = 'q';
-    private static final int LONG_BINPUT = 'r';
-    private static final int SETITEM = 's';
-    private static final int TUPLE = 't';
-    private static final int EMPTY_TUPLE = ')';
-    private static final int SETITEMS = 'u';
-    private static final int BINFLOAT = 'G';
-    private static final int PROTO = 0x80;
-    private static final int NEWOBJ = 0x81;
-    private static final int EXT1 = 0x82;
-    private static final int EXT2 = 0x83;
-    private static final int EXT4 = 0x84;
-    private static final int TUPLE1 = 0x85;
-    private static final int TUPLE2 = 0x86;
-    private static final int TUPLE3 = 0x87;
-    private static final int NEWTRUE = 0x88;
-    private static final int NEWFALSE = 0x89;
-    private static final int LONG1 = 0x8a;
-    private static final int LONG4 = 0x8b;
-    private static final int BINBYTES = 'B';
-    private static final int SHORT_BINBYTES = 'C';
-    private static final int SHORT_BINUNICODE = 0x8c;
-    private static final int BINUNICODE8 = 0x8d;
-    private static final int BINBYTES8 = 0x8e;
-    private static final int EMPTY_SET = 0x8f;
-    private static final int ADDITEMS = 0x90;
-    private static final int FROZENSET = 0x91;
-    private static final int NEWOBJ_EX = 0x92;
-    private static final int STACK_GLOBAL = 0x93;
-    private static final int MEMOIZE = 0x94;
-    private static final int FRAME = 0x95;
-    private static final int BYTEARRAY8 = 0x96;
-    private static final int NEXT_BUFFER = 0x97;
-    private static final int READONLY_BUFFER = 0x98;
+    static final int MARK = '(';
+    static final int STOP = '.';
+    static final int POP = '0';
+    static final int POP_MARK = '1';
+    static final int DUP = '2';
+    static final int FLOAT = 'F';
+    static final int INT = 'I';
+    static final int BININT = 'J';
+    static final int BININT1 = 'K';
+    static final int LONG = 'L';
+    static final int BININT2 = 'M';
+    static final int NONE = 'N';
+    static final int PERSID = 'P';
+    static final int BINPERSID = 'Q';
+    static final int REDUCE = 'R';
+    static final int STRING = 'S';
+    static final int BINSTRING = 'T';
+    static final int SHORT_BINSTRING = 'U';
+    static final int UNICODE = 'V';
+    static final int BINUNICODE = 'X';
+    static final int APPEND = 'a';
+    static final int BUILD = 'b';
+    static final int GLOBAL = 'c';
+    static final int DICT = 'd';
+    static final int EMPTY_DICT = '}';
+    static final int APPENDS = 'e';
+    static final int GET = 'g';
+    static final int BINGET = 'h';
+    static final int INST = 'i';
+    static final int LONG_BINGET = 'j';
+    static final int LIST = 'l';
+    static final int EMPTY_LIST = ']';
+    static final int OBJ = 'o';
+    static final int PUT = 'p';
+    static final int BINPUT = 'q';
+    static final int LONG_BINPUT = 'r';
+    static final int SETITEM = 's';
+    static final int TUPLE = 't';
+    static final int EMPTY_TUPLE = ')';
+    static final int SETITEMS = 'u';
+    static final int BINFLOAT = 'G';
+    static final int PROTO = 0x80;
+    static final int NEWOBJ = 0x81;
+    static final int EXT1 = 0x82;
+    static final int EXT2 = 0x83;
+    static final int EXT4 = 0x84;
+    static final int TUPLE1 = 0x85;
+    static final int TUPLE2 = 0x86;
+    static final int TUPLE3 = 0x87;
+    static final int NEWTRUE = 0x88;
+    static final int NEWFALSE = 0x89;
+    static final int LONG1 = 0x8a;
+    static final int LONG4 = 0x8b;
+    static final int BINBYTES = 'B';
+    static final int SHORT_BINBYTES = 'C';
+    static final int SHORT_BINUNICODE = 0x8c;
+    static final int BINUNICODE8 = 0x8d;
+    static final int BINBYTES8 = 0x8e;
+    static final int EMPTY_SET = 0x8f;
+    static final int ADDITEMS = 0x90;
+    static final int FROZENSET = 0x91;
+    static final int NEWOBJ_EX = 0x92;
+    static final int STACK_GLOBAL = 0x93;
+    static final int MEMOIZE = 0x94;
+    static final int FRAME = 0x95;
+    static final int BYTEARRAY8 = 0x96;
+    static final int NEXT_BUFFER = 0x97;
+    static final int READONLY_BUFFER = 0x98;
 
-    /** Tuples nested deeper than this cannot be hashed (as dict keys or set items) without risking the Java stack. */
+    /**
+     * Tuples and frozensets nested deeper than this cannot be hashed (as dict keys or set items)
+     * without risking the Java stack: their hashCode and equals recurse.
+     */
     static final int MAX_HASHED_TUPLE_DEPTH = 1000;
+
+    /** Python's limit on the digits of an int parsed from text (sys.get_int_max_str_digits, 3.11+). */
+    static final int MAX_INT_DIGITS = 4300;
 
     private final PickleInput in;
     private final PickleHooks hooks;
@@ -113,6 +122,8 @@ public final class PickleMachine {
     private int[] marks = new int[16];
     private int markCount;
     private final Map<Integer, Object> memo = new HashMap<>();
+    // Nesting depth of each tuple and frozenset used as a key, so each is measured once.
+    private final Map<Object, Integer> hashDepths = new IdentityHashMap<>();
 
     /**
      * @param in the pickle's bytes
@@ -314,7 +325,7 @@ public final class PickleMachine {
                 case ADDITEMS: {
                     List<Object> items = popMark("ADDITEMS");
                     Object target = peek("ADDITEMS");
-                    if (!(target instanceof Set)) {
+                    if (!(target instanceof Set) || isFrozen(target)) {
                         throw new PickleException("ADDITEMS on " + typeName(target) + ", not a set");
                     }
                     @SuppressWarnings("unchecked")
@@ -375,6 +386,11 @@ public final class PickleMachine {
                 case STACK_GLOBAL: {
                     Object name = pop("STACK_GLOBAL");
                     Object module = pop("STACK_GLOBAL");
+                    if (isCallResult(module) || isCallResult(name)) {
+                        // Python would import whatever the call returned: anything at all.
+                        push(computedGlobal());
+                        break;
+                    }
                     if (!(module instanceof String) || !(name instanceof String)) {
                         throw new PickleException("STACK_GLOBAL needs two strings, got "
                                 + typeName(module) + " and " + typeName(name));
@@ -510,7 +526,7 @@ public final class PickleMachine {
         return v;
     }
 
-    private static long parseMemoIndex(String line) throws PickleException {
+    static long parseMemoIndex(String line) throws PickleException {
         try {
             return Long.parseLong(line.trim());
         } catch (NumberFormatException e) {
@@ -521,12 +537,24 @@ public final class PickleMachine {
     // ---- globals and calls ----
 
     private PyGlobal global(String module, String name) throws IOException {
-        PickleImport imp = new PickleImport(module, name, record);
+        return checked(new PickleImport(module, name, record));
+    }
+
+    private PyGlobal computedGlobal() throws IOException {
+        return checked(PickleImport.computed(record));
+    }
+
+    /** What an unknown global or a call of one made: in Python it could be any object, a str included. */
+    private static boolean isCallResult(Object o) {
+        return o instanceof PyObject || o instanceof PyGlobal;
+    }
+
+    private PyGlobal checked(PickleImport imp) throws IOException {
         imports.add(imp);
         if (imp.safety() == ImportSafety.DANGEROUS && !options.allowDangerousImports()) {
             throw new UnsafeModelException(imp);
         }
-        return new PyGlobal(module, name);
+        return new PyGlobal(imp.module(), imp.name());
     }
 
     private Object call(Object callable, PyTuple args) throws IOException {
@@ -688,27 +716,61 @@ public final class PickleMachine {
         }
     }
 
-    /** Python refuses unhashable keys; refusing them too keeps Java's recursive hashCode off deep lists. */
-    private static Object checkHashable(Object key, String op) throws PickleException {
-        if (key instanceof PyTuple) {
-            PyTuple t = (PyTuple) key;
-            if (t.depth() > MAX_HASHED_TUPLE_DEPTH) {
-                throw new PickleException(op + ": a dict key or set item nests tuples " + t.depth()
+    /**
+     * Python refuses unhashable keys; refusing them too keeps Java's recursive hashCode off deep
+     * lists. Tuples and frozensets are hashable, so their nesting is bounded instead.
+     */
+    private Object checkHashable(Object key, String op) throws PickleException {
+        if (key instanceof PyTuple || key instanceof Set && isFrozen(key)) {
+            int depth = hashDepth(key, op);
+            if (depth > MAX_HASHED_TUPLE_DEPTH) {
+                throw new PickleException(op + ": a dict key or set item nests tuples or frozensets " + depth
                         + " deep (limit " + MAX_HASHED_TUPLE_DEPTH + ")");
-            }
-            for (Object o : t) {
-                if (o instanceof PyTuple) {
-                    continue; // depth already bounded; items are checked when the inner tuple is used as a key
-                }
-                checkHashable(o, op);
             }
             return key;
         }
-        if (key instanceof PyDict || key instanceof Set && !isFrozen(key)
+        if (key instanceof PyDict || key instanceof Set
                 || key instanceof List || key instanceof PyBytes && ((PyBytes) key).isBytearray()) {
             throw new PickleException(op + ": unhashable " + typeName(key) + " used as a dict key or set item");
         }
         return key;
+    }
+
+    /**
+     * How deeply tuples and frozensets nest in {@code root} (1 for one holding neither), measured
+     * without recursion; also refuses an unhashable item anywhere inside, as Python's hash would.
+     * Both are immutable, so each one's depth is computed once.
+     */
+    private int hashDepth(Object root, String op) throws PickleException {
+        Deque<Object> work = new ArrayDeque<>();
+        work.push(root);
+        while (!work.isEmpty()) {
+            Object top = work.peek();
+            if (hashDepths.containsKey(top)) {
+                work.pop();
+                continue;
+            }
+            int deepest = 0;
+            boolean ready = true;
+            for (Object item : (Iterable<?>) top) {
+                if (item instanceof PyTuple || item instanceof Set && isFrozen(item)) {
+                    Integer d = hashDepths.get(item);
+                    if (d == null) {
+                        work.push(item);
+                        ready = false;
+                    } else {
+                        deepest = Math.max(deepest, d);
+                    }
+                } else {
+                    checkHashable(item, op);
+                }
+            }
+            if (ready) {
+                work.pop();
+                hashDepths.put(top, deepest + 1);
+            }
+        }
+        return hashDepths.get(root);
     }
 
     private static boolean isFrozen(Object set) {
@@ -769,6 +831,12 @@ public final class PickleMachine {
 
     private static Object parseInt(String line, String op) throws PickleException {
         String s = line.trim();
+        int digits = s.length() - (s.startsWith("-") || s.startsWith("+") ? 1 : 0);
+        if (digits > MAX_INT_DIGITS) {
+            // Parsing is quadratic in the digits: a megabyte of them would take minutes.
+            throw new PickleException(op + " with a number of " + digits + " digits (Python's limit is "
+                    + MAX_INT_DIGITS + ")");
+        }
         try {
             BigInteger v = new BigInteger(s);
             return v.bitLength() < 64 ? (Object) v.longValue() : v;
@@ -790,7 +858,7 @@ public final class PickleMachine {
         return v.bitLength() < 64 ? (Object) v.longValue() : v;
     }
 
-    private static String utf8(byte[] b) throws PickleException {
+    static String utf8(byte[] b) throws PickleException {
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -803,7 +871,7 @@ public final class PickleMachine {
     }
 
     /** Python 2 {@code str}: torch.load decodes it as UTF-8; latin-1 keeps any other bytes. */
-    private static Object decodePython2String(byte[] b) {
+    static Object decodePython2String(byte[] b) {
         try {
             return utf8(b);
         } catch (PickleException e) {
@@ -811,11 +879,11 @@ public final class PickleMachine {
         }
     }
 
-    private static Object decodePython2String(String quotedContent) {
+    static Object decodePython2String(String quotedContent) {
         return decodePython2String(unescapePythonString(quotedContent));
     }
 
-    private static String unquote(String line) throws PickleException {
+    static String unquote(String line) throws PickleException {
         String s = line;
         if (s.length() >= 2 && (s.charAt(0) == '\'' || s.charAt(0) == '"') && s.charAt(s.length() - 1) == s.charAt(0)) {
             return s.substring(1, s.length() - 1);
@@ -872,7 +940,7 @@ public final class PickleMachine {
     }
 
     /** raw-unicode-escape, the encoding of protocol 0's UNICODE and PERSID lines. */
-    private static String decodeRawUnicodeEscape(String s) {
+    static String decodeRawUnicodeEscape(String s) {
         StringBuilder sb = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -944,7 +1012,7 @@ public final class PickleMachine {
         return "a " + o.getClass().getSimpleName();
     }
 
-    private static String abbreviate(String s) {
+    static String abbreviate(String s) {
         String t = s.length() > 40 ? s.substring(0, 40) + "..." : s;
         StringBuilder sb = new StringBuilder();
         for (char c : t.toCharArray()) {
