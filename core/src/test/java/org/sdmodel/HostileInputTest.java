@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sdmodel.scan.ModelScanner;
 import org.sdmodel.scan.ScanReport;
+import org.sdmodel.testing.Allocations;
 import org.sdmodel.testing.HostileFiles;
 import org.sdmodel.testing.HostileFiles.Case;
 import org.sdmodel.testing.HostileFiles.Refusal;
@@ -49,14 +49,14 @@ class HostileInputTest {
     void isRefused(Case c) throws IOException {
         Path file = Files.write(dir.resolve(c.fileName()), c.content());
         IOException e = assertTimeoutPreemptively(TIMEOUT, () -> {
-            long before = allocatedBytes();
+            long before = Allocations.byThisThread();
             IOException thrown = assertThrows(IOException.class, () -> {
                 try (ModelFile m = ModelFile.open(file)) {
                     ObjectTrees.tensorCount(m.root()); // walking what was read must be safe too
                     m.stateDict();
                 }
             });
-            long allocated = allocatedBytes() - before;
+            long allocated = Allocations.byThisThread() - before;
             assertTrue(allocated < ALLOCATION_LIMIT, "allocated " + allocated + " bytes");
             return thrown;
         });
@@ -95,14 +95,5 @@ class HostileInputTest {
             assertTrue(message.toLowerCase(Locale.ROOT).contains(mentions.toLowerCase(Locale.ROOT)),
                     "'" + message + "' does not mention " + mentions);
         }
-    }
-
-    /** Bytes allocated so far by the current thread (HotSpot's ThreadMXBean), or 0 where unknown. */
-    static long allocatedBytes() {
-        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        if (bean instanceof com.sun.management.ThreadMXBean) {
-            return ((com.sun.management.ThreadMXBean) bean).getCurrentThreadAllocatedBytes();
-        }
-        return 0;
     }
 }

@@ -165,7 +165,7 @@ public final class PickleMachine {
                     long len = in.readLittleEndian(8);
                     if (len < 0 || len > in.remaining()) {
                         throw new PickleException("a frame claims " + Long.toUnsignedString(len)
-                                + " bytes but only " + in.remaining() + " remain");
+                                + " bytes but only " + in.remaining() + " remain (truncated or corrupt)");
                     }
                     break;
                 }
