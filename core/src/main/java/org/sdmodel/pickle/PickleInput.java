@@ -14,7 +14,7 @@ public final class PickleInput {
     private final ReadableByteChannel channel;
     private final long limit;
     private final long maxAllocation;
-    private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    private final ByteBuffer buffer;
     private long consumed;
     private long fetched;
 
@@ -22,7 +22,17 @@ public final class PickleInput {
         this.channel = channel;
         this.limit = limit;
         this.maxAllocation = maxAllocation;
+        this.buffer = ByteBuffer.allocate(64 * 1024);
         buffer.limit(0);
+    }
+
+    /** In memory: the array is the buffer, nothing is fetched. */
+    private PickleInput(byte[] bytes) {
+        this.channel = null;
+        this.limit = bytes.length;
+        this.maxAllocation = Long.MAX_VALUE;
+        this.buffer = ByteBuffer.wrap(bytes);
+        this.fetched = bytes.length;
     }
 
     /** A pickle of at most {@code length} bytes starting at {@code offset} of a file. */
@@ -32,8 +42,7 @@ public final class PickleInput {
 
     /** A pickle held in memory. */
     public static PickleInput of(byte[] bytes) {
-        return new PickleInput(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(bytes)),
-                bytes.length, Long.MAX_VALUE);
+        return new PickleInput(bytes);
     }
 
     /** Bytes consumed so far: after {@code STOP}, the pickle's exact length. */
@@ -135,12 +144,11 @@ public final class PickleInput {
     }
 
     private boolean fill() throws IOException {
-        buffer.clear();
         long want = Math.min(buffer.capacity(), limit - fetched);
         if (want <= 0) {
-            buffer.limit(0);
             return false;
         }
+        buffer.clear();
         buffer.limit((int) want);
         int n;
         do {
