@@ -19,6 +19,7 @@ import picocli.CommandLine.ScopeType;
             InspectCommand.class,
             ConvertCommand.class,
             PruneCommand.class,
+            ScanCommand.class,
             CommandLine.HelpCommand.class
         },
         footerHeading = "%nExit codes:%n",
