@@ -4,13 +4,9 @@ import static org.sdmodel.pickle.PickleMachine.*;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import org.sdmodel.MemoryLimitException;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.ReadOptions;
 
@@ -51,17 +47,13 @@ public final class PickleImportScanner {
 
     private final PickleInput in;
     private final String record;
-    private final ReadOptions options;
     private final LinkedHashSet<PickleImport> imports = new LinkedHashSet<>();
-    private final ArrayList<Object> stack = new ArrayList<>();
-    private int[] marks = new int[16];
-    private int markCount;
-    private final Map<Long, Object> memo = new HashMap<>();
+    private final PickleStack stack;
 
     private PickleImportScanner(PickleInput in, String record, ReadOptions options) {
         this.in = in;
         this.record = record;
-        this.options = options;
+        this.stack = new PickleStack(options);
     }
 
     /**
@@ -98,155 +90,130 @@ public final class PickleImportScanner {
                     in.readLittleEndian(8);
                     break;
                 case STOP:
-                    pop("STOP");
+                    stack.pop("STOP");
                     return;
                 case MARK:
-                    pushMark();
+                    stack.pushMark();
                     break;
-                case POP: // with nothing above the top mark, the mark itself
-                    if (markCount > 0 && stack.size() == marks[markCount - 1]) {
-                        popMark("POP");
-                    } else {
-                        pop("POP");
-                    }
+                case POP:
+                    stack.popItemOrMark();
                     break;
                 case POP_MARK:
-                    popMark("POP_MARK");
+                    stack.dropMark("POP_MARK");
                     break;
                 case DUP:
-                    push(peek("DUP"));
+                    stack.push(stack.peek("DUP"));
                     break;
                 case NONE: case NEWTRUE: case NEWFALSE:
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case INT: case LONG: case FLOAT: // a text line
                     in.readLine("number");
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case BININT:
                     in.readLittleEndian(4);
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case BININT1:
                     in.readByte();
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case BININT2:
                     in.readLittleEndian(2);
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case BINFLOAT:
                     in.readLittleEndian(8);
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case LONG1:
                     in.skip(in.readByte(), "LONG1");
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case LONG4:
                     in.skip((int) in.readLittleEndian(4), "LONG4");
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case STRING: // a quoted, escaped text line
-                    push(decodePython2String(unquote(in.readLine("STRING"))));
+                    stack.push(decodePython2String(unquote(in.readLine("STRING"))));
                     break;
                 case BINSTRING:
-                    push(python2String((int) in.readLittleEndian(4), "BINSTRING"));
+                    stack.push(python2String((int) in.readLittleEndian(4), "BINSTRING"));
                     break;
                 case SHORT_BINSTRING:
-                    push(python2String(in.readByte(), "SHORT_BINSTRING"));
+                    stack.push(python2String(in.readByte(), "SHORT_BINSTRING"));
                     break;
                 case UNICODE:
-                    push(decodeRawUnicodeEscape(in.readLine("UNICODE")));
+                    stack.push(decodeRawUnicodeEscape(in.readLine("UNICODE")));
                     break;
                 case BINUNICODE:
-                    push(unicode(in.readLittleEndian(4), "BINUNICODE"));
+                    stack.push(unicode(in.readLittleEndian(4), "BINUNICODE"));
                     break;
                 case SHORT_BINUNICODE:
-                    push(unicode(in.readByte(), "SHORT_BINUNICODE"));
+                    stack.push(unicode(in.readByte(), "SHORT_BINUNICODE"));
                     break;
                 case BINUNICODE8:
-                    push(unicode(length8("BINUNICODE8"), "BINUNICODE8"));
+                    stack.push(unicode(in.readLength8("BINUNICODE8"), "BINUNICODE8"));
                     break;
                 case BINBYTES:
                     in.skip(in.readLittleEndian(4), "BINBYTES");
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case SHORT_BINBYTES:
                     in.skip(in.readByte(), "SHORT_BINBYTES");
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case BINBYTES8:
-                    in.skip(length8("BINBYTES8"), "BINBYTES8");
-                    push(LITERAL);
+                    in.skip(in.readLength8("BINBYTES8"), "BINBYTES8");
+                    stack.push(LITERAL);
                     break;
                 case BYTEARRAY8:
-                    in.skip(length8("BYTEARRAY8"), "BYTEARRAY8");
-                    push(LITERAL);
+                    in.skip(in.readLength8("BYTEARRAY8"), "BYTEARRAY8");
+                    stack.push(LITERAL);
                     break;
                 case EMPTY_LIST: case EMPTY_TUPLE: case EMPTY_DICT: case EMPTY_SET:
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case LIST: case TUPLE: case DICT: case FROZENSET:
-                    popMark("a container opcode");
-                    push(LITERAL);
+                    stack.dropMark("a container opcode");
+                    stack.push(LITERAL);
                     break;
                 case TUPLE1:
-                    pop("TUPLE1");
-                    push(LITERAL);
+                    stack.pop("TUPLE1");
+                    stack.push(LITERAL);
                     break;
                 case TUPLE2:
                     popN(2, "TUPLE2");
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case TUPLE3:
                     popN(3, "TUPLE3");
-                    push(LITERAL);
+                    stack.push(LITERAL);
                     break;
                 case APPEND:
-                    pop("APPEND");
-                    peek("APPEND");
+                    stack.pop("APPEND");
+                    stack.peek("APPEND");
                     break;
                 case SETITEM:
                     popN(2, "SETITEM");
-                    peek("SETITEM");
+                    stack.peek("SETITEM");
                     break;
                 case APPENDS: case SETITEMS: case ADDITEMS:
-                    popMark("APPENDS/SETITEMS/ADDITEMS");
-                    peek("APPENDS/SETITEMS/ADDITEMS");
+                    stack.dropMark("APPENDS/SETITEMS/ADDITEMS");
+                    stack.peek("APPENDS/SETITEMS/ADDITEMS");
                     break;
                 case BUILD: // the object stays where it is
-                    pop("BUILD");
-                    peek("BUILD");
-                    break;
-                case PUT:
-                    putMemo(parseMemoIndex(in.readLine("PUT")));
-                    break;
-                case BINPUT:
-                    putMemo(in.readByte());
-                    break;
-                case LONG_BINPUT:
-                    putMemo(in.readLittleEndian(4));
-                    break;
-                case MEMOIZE:
-                    putMemo(memo.size());
-                    break;
-                case GET:
-                    push(getMemo(parseMemoIndex(in.readLine("GET"))));
-                    break;
-                case BINGET:
-                    push(getMemo(in.readByte()));
-                    break;
-                case LONG_BINGET:
-                    push(getMemo(in.readLittleEndian(4)));
+                    stack.pop("BUILD");
+                    stack.peek("BUILD");
                     break;
                 case GLOBAL:
                     imports.add(new PickleImport(in.readLine("GLOBAL module"), in.readLine("GLOBAL name"), record));
-                    push(COMPUTED);
+                    stack.push(COMPUTED);
                     break;
                 case STACK_GLOBAL: {
-                    Object name = pop("STACK_GLOBAL");
-                    Object module = pop("STACK_GLOBAL");
+                    Object name = stack.pop("STACK_GLOBAL");
+                    Object module = stack.pop("STACK_GLOBAL");
                     if (module == COMPUTED || name == COMPUTED) {
                         imports.add(PickleImport.computed(record));
                     } else if (module instanceof String && name instanceof String) {
@@ -254,41 +221,41 @@ public final class PickleImportScanner {
                     } else {
                         throw new PickleException("STACK_GLOBAL needs two strings (corrupt pickle)");
                     }
-                    push(COMPUTED);
+                    stack.push(COMPUTED);
                     break;
                 }
                 case INST: // an import, then a call with the items above the mark
                     imports.add(new PickleImport(in.readLine("INST module"), in.readLine("INST name"), record));
-                    popMark("INST");
-                    push(COMPUTED);
+                    stack.dropMark("INST");
+                    stack.push(COMPUTED);
                     break;
                 case OBJ: { // the class is the first item above the mark
-                    int items = stack.size() - (markCount > 0 ? marks[markCount - 1] : 0);
-                    popMark("OBJ");
+                    int items = stack.itemsAboveMark();
+                    stack.dropMark("OBJ");
                     if (items == 0) {
                         throw new PickleException("OBJ without a class");
                     }
-                    push(COMPUTED);
+                    stack.push(COMPUTED);
                     break;
                 }
                 case REDUCE: case NEWOBJ: // callable and arguments
                     popN(2, "REDUCE/NEWOBJ");
-                    push(COMPUTED);
+                    stack.push(COMPUTED);
                     break;
                 case NEWOBJ_EX: // class, arguments, keyword arguments
                     popN(3, "NEWOBJ_EX");
-                    push(COMPUTED);
+                    stack.push(COMPUTED);
                     break;
                 case PERSID: // the loader's persistent_load is Python code too
                     in.readLine("PERSID");
-                    push(COMPUTED);
+                    stack.push(COMPUTED);
                     break;
                 case BINPERSID:
-                    pop("BINPERSID");
-                    push(COMPUTED);
+                    stack.pop("BINPERSID");
+                    stack.push(COMPUTED);
                     break;
                 case READONLY_BUFFER: // changes nothing a walk follows
-                    peek("READONLY_BUFFER");
+                    stack.peek("READONLY_BUFFER");
                     break;
                 case EXT1: case EXT2: case EXT4:
                     throw new PickleException("the pickle uses the copyreg extension registry (opcode 0x"
@@ -296,8 +263,10 @@ public final class PickleImportScanner {
                 case NEXT_BUFFER:
                     throw new PickleException("the pickle uses out-of-band buffers (protocol 5), which checkpoints never use");
                 default:
-                    throw new PickleException("invalid pickle opcode 0x" + Integer.toHexString(op)
-                            + " at byte " + (in.consumed() - 1));
+                    if (!stack.memoOpcode(op, in)) {
+                        throw new PickleException("invalid pickle opcode 0x" + Integer.toHexString(op)
+                                + " at byte " + (in.consumed() - 1));
+                    }
             }
         }
     }
@@ -328,74 +297,9 @@ public final class PickleImportScanner {
         }
     }
 
-    private long length8(String what) throws IOException {
-        long n = in.readLittleEndian(8);
-        if (n < 0) {
-            throw new MemoryLimitException(what + " length", n & Long.MAX_VALUE, in.remaining());
-        }
-        return n;
-    }
-
-    // ---- the stack, marks and memo, as PickleMachine keeps them ----
-
-    private void push(Object o) throws MemoryLimitException {
-        if (stack.size() >= options.maxMemoEntries()) {
-            throw new MemoryLimitException("pickle stack size", stack.size() + 1L, options.maxMemoEntries());
-        }
-        stack.add(o);
-    }
-
-    private Object pop(String op) throws PickleException {
-        Object o = peek(op);
-        stack.remove(stack.size() - 1);
-        return o;
-    }
-
     private void popN(int n, String op) throws PickleException {
         for (int i = 0; i < n; i++) {
-            pop(op);
+            stack.pop(op);
         }
     }
-
-    private Object peek(String op) throws PickleException {
-        int top = stack.size() - 1;
-        if (top < 0 || markCount > 0 && top < marks[markCount - 1]) {
-            throw new PickleException(op + " on an empty stack (corrupt pickle)");
-        }
-        return stack.get(top);
-    }
-
-    private void pushMark() throws MemoryLimitException {
-        if (markCount >= options.maxNesting()) {
-            throw new MemoryLimitException("pickle mark nesting", markCount + 1L, options.maxNesting());
-        }
-        if (markCount == marks.length) {
-            marks = Arrays.copyOf(marks, marks.length * 2);
-        }
-        marks[markCount++] = stack.size();
-    }
-
-    private void popMark(String op) throws PickleException {
-        if (markCount == 0) {
-            throw new PickleException(op + " without a MARK (corrupt pickle)");
-        }
-        int from = marks[--markCount];
-        stack.subList(from, stack.size()).clear();
-    }
-
-    private void putMemo(long index) throws PickleException, MemoryLimitException {
-        if (memo.size() >= options.maxMemoEntries() && !memo.containsKey(index)) {
-            throw new MemoryLimitException("pickle memo size", memo.size() + 1L, options.maxMemoEntries());
-        }
-        memo.put(index, peek("PUT"));
-    }
-
-    private Object getMemo(long index) throws PickleException {
-        Object v = memo.get(index);
-        if (v == null) {
-            throw new PickleException("memo entry " + index + " is read before it was stored (corrupt pickle)");
-        }
-        return v;
-    }
-
 }

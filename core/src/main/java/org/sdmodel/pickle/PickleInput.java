@@ -71,6 +71,15 @@ public final class PickleInput {
         return v;
     }
 
+    /** An 8-byte length (BINBYTES8, BINUNICODE8, BYTEARRAY8): above 2^63 it is negative here, and refused. */
+    long readLength8(String what) throws IOException {
+        long n = readLittleEndian(8);
+        if (n < 0) {
+            throw new MemoryLimitException(what + " length", n & Long.MAX_VALUE, remaining());
+        }
+        return n;
+    }
+
     /** Reads {@code n} bytes, refusing lengths the pickle cannot hold before allocating them. */
     byte[] readBytes(long n, String what) throws IOException {
         if (n < 0) {

@@ -7,12 +7,11 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -118,10 +117,7 @@ public final class PickleMachine {
     private final String record;
     private final LinkedHashSet<PickleImport> imports = new LinkedHashSet<>();
 
-    private final ArrayList<Object> stack = new ArrayList<>();
-    private int[] marks = new int[16];
-    private int markCount;
-    private final Map<Integer, Object> memo = new HashMap<>();
+    private final PickleStack stack;
     // Nesting depth of each tuple and frozenset used as a key, so each is measured once.
     private final Map<Object, Integer> hashDepths = new IdentityHashMap<>();
 
@@ -136,6 +132,7 @@ public final class PickleMachine {
         this.hooks = hooks;
         this.options = options;
         this.record = record;
+        this.stack = new PickleStack(options);
     }
 
     /** Every import seen so far, in order of first appearance. */
@@ -170,41 +167,36 @@ public final class PickleMachine {
                     break;
                 }
                 case STOP:
-                    return pop("STOP");
+                    return stack.pop("STOP");
                 case MARK:
-                    pushMark();
+                    stack.pushMark();
                     break;
                 case POP:
-                    // As CPython: with nothing above the top mark, POP discards the mark itself.
-                    if (markCount > 0 && stack.size() == marks[markCount - 1]) {
-                        popMark("POP");
-                    } else {
-                        pop("POP");
-                    }
+                    stack.popItemOrMark();
                     break;
                 case POP_MARK:
-                    popMark("POP_MARK");
+                    stack.popMark("POP_MARK");
                     break;
                 case DUP:
-                    push(peek("DUP"));
+                    stack.push(stack.peek("DUP"));
                     break;
                 case NONE:
-                    push(null);
+                    stack.push(null);
                     break;
                 case NEWTRUE:
-                    push(Boolean.TRUE);
+                    stack.push(Boolean.TRUE);
                     break;
                 case NEWFALSE:
-                    push(Boolean.FALSE);
+                    stack.push(Boolean.FALSE);
                     break;
                 case INT: {
                     String line = in.readLine("INT");
                     if (line.equals("01")) {
-                        push(Boolean.TRUE);
+                        stack.push(Boolean.TRUE);
                     } else if (line.equals("00")) {
-                        push(Boolean.FALSE);
+                        stack.push(Boolean.FALSE);
                     } else {
-                        push(parseInt(line, "INT"));
+                        stack.push(parseInt(line, "INT"));
                     }
                     break;
                 }
@@ -213,118 +205,118 @@ public final class PickleMachine {
                     if (line.endsWith("L")) {
                         line = line.substring(0, line.length() - 1);
                     }
-                    push(parseInt(line, "LONG"));
+                    stack.push(parseInt(line, "LONG"));
                     break;
                 }
                 case BININT:
-                    push((long) (int) in.readLittleEndian(4));
+                    stack.push((long) (int) in.readLittleEndian(4));
                     break;
                 case BININT1:
-                    push((long) in.readByte());
+                    stack.push((long) in.readByte());
                     break;
                 case BININT2:
-                    push(in.readLittleEndian(2));
+                    stack.push(in.readLittleEndian(2));
                     break;
                 case LONG1:
-                    push(decodeLong(in.readBytes(in.readByte(), "LONG1")));
+                    stack.push(decodeLong(in.readBytes(in.readByte(), "LONG1")));
                     break;
                 case LONG4:
-                    push(decodeLong(in.readBytes((int) in.readLittleEndian(4), "LONG4")));
+                    stack.push(decodeLong(in.readBytes((int) in.readLittleEndian(4), "LONG4")));
                     break;
                 case FLOAT:
-                    push(parseFloat(in.readLine("FLOAT")));
+                    stack.push(parseFloat(in.readLine("FLOAT")));
                     break;
                 case BINFLOAT:
-                    push(Double.longBitsToDouble(Long.reverseBytes(in.readLittleEndian(8))));
+                    stack.push(Double.longBitsToDouble(Long.reverseBytes(in.readLittleEndian(8))));
                     break;
                 case STRING:
-                    push(decodePython2String(unquote(in.readLine("STRING"))));
+                    stack.push(decodePython2String(unquote(in.readLine("STRING"))));
                     break;
                 case BINSTRING:
-                    push(decodePython2String(in.readBytes(readSignedLength4(), "BINSTRING")));
+                    stack.push(decodePython2String(in.readBytes(readSignedLength4(), "BINSTRING")));
                     break;
                 case SHORT_BINSTRING:
-                    push(decodePython2String(in.readBytes(in.readByte(), "SHORT_BINSTRING")));
+                    stack.push(decodePython2String(in.readBytes(in.readByte(), "SHORT_BINSTRING")));
                     break;
                 case UNICODE:
-                    push(decodeRawUnicodeEscape(in.readLine("UNICODE")));
+                    stack.push(decodeRawUnicodeEscape(in.readLine("UNICODE")));
                     break;
                 case BINUNICODE:
-                    push(utf8(in.readBytes(in.readLittleEndian(4), "BINUNICODE")));
+                    stack.push(utf8(in.readBytes(in.readLittleEndian(4), "BINUNICODE")));
                     break;
                 case SHORT_BINUNICODE:
-                    push(utf8(in.readBytes(in.readByte(), "SHORT_BINUNICODE")));
+                    stack.push(utf8(in.readBytes(in.readByte(), "SHORT_BINUNICODE")));
                     break;
                 case BINUNICODE8:
-                    push(utf8(in.readBytes(readLength8("BINUNICODE8"), "BINUNICODE8")));
+                    stack.push(utf8(in.readBytes(in.readLength8("BINUNICODE8"), "BINUNICODE8")));
                     break;
                 case BINBYTES:
-                    push(new PyBytes(in.readBytes(in.readLittleEndian(4), "BINBYTES"), false));
+                    stack.push(new PyBytes(in.readBytes(in.readLittleEndian(4), "BINBYTES"), false));
                     break;
                 case SHORT_BINBYTES:
-                    push(new PyBytes(in.readBytes(in.readByte(), "SHORT_BINBYTES"), false));
+                    stack.push(new PyBytes(in.readBytes(in.readByte(), "SHORT_BINBYTES"), false));
                     break;
                 case BINBYTES8:
-                    push(new PyBytes(in.readBytes(readLength8("BINBYTES8"), "BINBYTES8"), false));
+                    stack.push(new PyBytes(in.readBytes(in.readLength8("BINBYTES8"), "BINBYTES8"), false));
                     break;
                 case BYTEARRAY8:
-                    push(new PyBytes(in.readBytes(readLength8("BYTEARRAY8"), "BYTEARRAY8"), true));
+                    stack.push(new PyBytes(in.readBytes(in.readLength8("BYTEARRAY8"), "BYTEARRAY8"), true));
                     break;
                 case EMPTY_LIST:
-                    push(new ArrayList<>());
+                    stack.push(new ArrayList<>());
                     break;
                 case LIST:
-                    push(new ArrayList<>(popMark("LIST")));
+                    stack.push(new ArrayList<>(stack.popMark("LIST")));
                     break;
                 case EMPTY_TUPLE:
-                    push(PyTuple.empty());
+                    stack.push(PyTuple.empty());
                     break;
                 case TUPLE:
-                    push(PyTuple.of(popMark("TUPLE")));
+                    stack.push(PyTuple.of(stack.popMark("TUPLE")));
                     break;
                 case TUPLE1: {
-                    Object a = pop("TUPLE1");
-                    push(PyTuple.of(a));
+                    Object a = stack.pop("TUPLE1");
+                    stack.push(PyTuple.of(a));
                     break;
                 }
                 case TUPLE2: {
-                    Object b = pop("TUPLE2");
-                    Object a = pop("TUPLE2");
-                    push(PyTuple.of(a, b));
+                    Object b = stack.pop("TUPLE2");
+                    Object a = stack.pop("TUPLE2");
+                    stack.push(PyTuple.of(a, b));
                     break;
                 }
                 case TUPLE3: {
-                    Object c = pop("TUPLE3");
-                    Object b = pop("TUPLE3");
-                    Object a = pop("TUPLE3");
-                    push(PyTuple.of(a, b, c));
+                    Object c = stack.pop("TUPLE3");
+                    Object b = stack.pop("TUPLE3");
+                    Object a = stack.pop("TUPLE3");
+                    stack.push(PyTuple.of(a, b, c));
                     break;
                 }
                 case EMPTY_DICT:
-                    push(new PyDict());
+                    stack.push(new PyDict());
                     break;
                 case DICT: {
-                    List<Object> items = popMark("DICT");
+                    List<Object> items = stack.popMark("DICT");
                     PyDict d = new PyDict();
                     setItems(d, items, "DICT");
-                    push(d);
+                    stack.push(d);
                     break;
                 }
                 case EMPTY_SET:
-                    push(new LinkedHashSet<>());
+                    stack.push(new LinkedHashSet<>());
                     break;
                 case FROZENSET: {
-                    List<Object> items = popMark("FROZENSET");
+                    List<Object> items = stack.popMark("FROZENSET");
                     Set<Object> s = new LinkedHashSet<>();
                     for (Object o : items) {
                         s.add(checkHashable(o, "FROZENSET"));
                     }
-                    push(Collections.unmodifiableSet(s));
+                    stack.push(Collections.unmodifiableSet(s));
                     break;
                 }
                 case ADDITEMS: {
-                    List<Object> items = popMark("ADDITEMS");
-                    Object target = peek("ADDITEMS");
+                    List<Object> items = stack.popMark("ADDITEMS");
+                    Object target = stack.peek("ADDITEMS");
                     if (!(target instanceof Set) || isFrozen(target)) {
                         throw new PickleException("ADDITEMS on " + typeName(target) + ", not a set");
                     }
@@ -336,113 +328,92 @@ public final class PickleMachine {
                     break;
                 }
                 case APPEND: {
-                    Object v = pop("APPEND");
-                    append(peek("APPEND"), Collections.singletonList(v));
+                    Object v = stack.pop("APPEND");
+                    append(stack.peek("APPEND"), Collections.singletonList(v));
                     break;
                 }
                 case APPENDS: {
-                    List<Object> items = popMark("APPENDS");
-                    append(peek("APPENDS"), items);
+                    List<Object> items = stack.popMark("APPENDS");
+                    append(stack.peek("APPENDS"), items);
                     break;
                 }
                 case SETITEM: {
-                    Object v = pop("SETITEM");
-                    Object k = pop("SETITEM");
-                    setItems(peek("SETITEM"), Arrays.asList(k, v), "SETITEM");
+                    Object v = stack.pop("SETITEM");
+                    Object k = stack.pop("SETITEM");
+                    setItems(stack.peek("SETITEM"), Arrays.asList(k, v), "SETITEM");
                     break;
                 }
                 case SETITEMS: {
-                    List<Object> items = popMark("SETITEMS");
-                    setItems(peek("SETITEMS"), items, "SETITEMS");
+                    List<Object> items = stack.popMark("SETITEMS");
+                    setItems(stack.peek("SETITEMS"), items, "SETITEMS");
                     break;
                 }
-                case PUT:
-                    putMemo(parseMemoIndex(in.readLine("PUT")));
-                    break;
-                case BINPUT:
-                    putMemo(in.readByte());
-                    break;
-                case LONG_BINPUT:
-                    putMemo(in.readLittleEndian(4));
-                    break;
-                case MEMOIZE:
-                    putMemo(memo.size());
-                    break;
-                case GET:
-                    push(getMemo(parseMemoIndex(in.readLine("GET"))));
-                    break;
-                case BINGET:
-                    push(getMemo(in.readByte()));
-                    break;
-                case LONG_BINGET:
-                    push(getMemo(in.readLittleEndian(4)));
-                    break;
                 case GLOBAL: {
                     String module = in.readLine("GLOBAL module");
                     String name = in.readLine("GLOBAL name");
-                    push(global(module, name));
+                    stack.push(global(module, name));
                     break;
                 }
                 case STACK_GLOBAL: {
-                    Object name = pop("STACK_GLOBAL");
-                    Object module = pop("STACK_GLOBAL");
+                    Object name = stack.pop("STACK_GLOBAL");
+                    Object module = stack.pop("STACK_GLOBAL");
                     if (isCallResult(module) || isCallResult(name)) {
                         // Python would import whatever the call returned: anything at all.
-                        push(computedGlobal());
+                        stack.push(computedGlobal());
                         break;
                     }
                     if (!(module instanceof String) || !(name instanceof String)) {
                         throw new PickleException("STACK_GLOBAL needs two strings, got "
                                 + typeName(module) + " and " + typeName(name));
                     }
-                    push(global((String) module, (String) name));
+                    stack.push(global((String) module, (String) name));
                     break;
                 }
                 case INST: {
                     String module = in.readLine("INST module");
                     String name = in.readLine("INST name");
                     PyGlobal cls = global(module, name);
-                    List<Object> args = popMark("INST");
-                    push(call(cls, PyTuple.of(args)));
+                    List<Object> args = stack.popMark("INST");
+                    stack.push(call(cls, PyTuple.of(args)));
                     break;
                 }
                 case OBJ: {
-                    List<Object> items = popMark("OBJ");
+                    List<Object> items = stack.popMark("OBJ");
                     if (items.isEmpty()) {
                         throw new PickleException("OBJ without a class");
                     }
-                    push(call(items.get(0), PyTuple.of(items.subList(1, items.size()))));
+                    stack.push(call(items.get(0), PyTuple.of(items.subList(1, items.size()))));
                     break;
                 }
                 case REDUCE: {
-                    Object args = pop("REDUCE");
-                    Object callable = pop("REDUCE");
-                    push(call(callable, asTuple(args, "REDUCE")));
+                    Object args = stack.pop("REDUCE");
+                    Object callable = stack.pop("REDUCE");
+                    stack.push(call(callable, asTuple(args, "REDUCE")));
                     break;
                 }
                 case NEWOBJ: {
-                    Object args = pop("NEWOBJ");
-                    Object cls = pop("NEWOBJ");
-                    push(call(cls, asTuple(args, "NEWOBJ")));
+                    Object args = stack.pop("NEWOBJ");
+                    Object cls = stack.pop("NEWOBJ");
+                    stack.push(call(cls, asTuple(args, "NEWOBJ")));
                     break;
                 }
                 case NEWOBJ_EX: {
-                    pop("NEWOBJ_EX"); // keyword arguments: recorded nowhere, as the placeholder needs only the class
-                    Object args = pop("NEWOBJ_EX");
-                    Object cls = pop("NEWOBJ_EX");
-                    push(call(cls, asTuple(args, "NEWOBJ_EX")));
+                    stack.pop("NEWOBJ_EX"); // keyword arguments: recorded nowhere, as the placeholder needs only the class
+                    Object args = stack.pop("NEWOBJ_EX");
+                    Object cls = stack.pop("NEWOBJ_EX");
+                    stack.push(call(cls, asTuple(args, "NEWOBJ_EX")));
                     break;
                 }
                 case BUILD: {
-                    Object state = pop("BUILD");
-                    build(peek("BUILD"), state);
+                    Object state = stack.pop("BUILD");
+                    build(stack.peek("BUILD"), state);
                     break;
                 }
                 case PERSID:
-                    push(hooks.persistentLoad(decodeRawUnicodeEscape(in.readLine("PERSID"))));
+                    stack.push(hooks.persistentLoad(decodeRawUnicodeEscape(in.readLine("PERSID"))));
                     break;
                 case BINPERSID:
-                    push(hooks.persistentLoad(pop("BINPERSID")));
+                    stack.push(hooks.persistentLoad(stack.pop("BINPERSID")));
                     break;
                 case EXT1:
                 case EXT2:
@@ -453,78 +424,15 @@ public final class PickleMachine {
                 case READONLY_BUFFER:
                     throw new PickleException("the pickle uses out-of-band buffers (protocol 5), which checkpoints never use");
                 default:
-                    throw new PickleException("invalid pickle opcode 0x" + Integer.toHexString(op)
-                            + " at byte " + (in.consumed() - 1));
+                    if (!stack.memoOpcode(op, in)) {
+                        throw new PickleException("invalid pickle opcode 0x" + Integer.toHexString(op)
+                                + " at byte " + (in.consumed() - 1));
+                    }
             }
         }
     }
 
-    // ---- the stack ----
-
-    private void push(Object o) throws IOException {
-        if (stack.size() >= options.maxMemoEntries()) {
-            throw new MemoryLimitException("pickle stack size", stack.size() + 1L, options.maxMemoEntries());
-        }
-        stack.add(o);
-    }
-
-    private Object pop(String op) throws PickleException {
-        int top = stack.size() - 1;
-        if (top < 0 || (markCount > 0 && top < marks[markCount - 1])) {
-            throw new PickleException(op + " on an empty stack (corrupt pickle)");
-        }
-        return stack.remove(top);
-    }
-
-    private Object peek(String op) throws PickleException {
-        int top = stack.size() - 1;
-        if (top < 0 || (markCount > 0 && top < marks[markCount - 1])) {
-            throw new PickleException(op + " on an empty stack (corrupt pickle)");
-        }
-        return stack.get(top);
-    }
-
-    private void pushMark() throws IOException {
-        if (markCount >= options.maxNesting()) {
-            throw new MemoryLimitException("pickle mark nesting", markCount + 1L, options.maxNesting());
-        }
-        if (markCount == marks.length) {
-            marks = Arrays.copyOf(marks, marks.length * 2);
-        }
-        marks[markCount++] = stack.size();
-    }
-
-    /** Pops everything above the top mark, and the mark. */
-    private List<Object> popMark(String op) throws PickleException {
-        if (markCount == 0) {
-            throw new PickleException(op + " without a MARK (corrupt pickle)");
-        }
-        int from = marks[--markCount];
-        List<Object> sub = stack.subList(from, stack.size());
-        List<Object> items = new ArrayList<>(sub);
-        sub.clear();
-        return items;
-    }
-
     // ---- the memo ----
-
-    private void putMemo(long index) throws IOException {
-        if (index < 0 || index >= options.maxMemoEntries()) {
-            throw new MemoryLimitException("pickle memo index", index, options.maxMemoEntries());
-        }
-        if (memo.size() >= options.maxMemoEntries()) {
-            throw new MemoryLimitException("pickle memo size", memo.size() + 1L, options.maxMemoEntries());
-        }
-        memo.put((int) index, peek("PUT"));
-    }
-
-    private Object getMemo(long index) throws PickleException {
-        Object v = memo.get((int) Math.min(index, Integer.MAX_VALUE));
-        if (v == null && (index > Integer.MAX_VALUE || !memo.containsKey((int) index))) {
-            throw new PickleException("memo entry " + index + " is read before it was stored (corrupt pickle)");
-        }
-        return v;
-    }
 
     static long parseMemoIndex(String line) throws PickleException {
         try {
@@ -793,14 +701,6 @@ public final class PickleMachine {
         long n = (int) in.readLittleEndian(4);
         if (n < 0) {
             throw new PickleException("negative string length " + n);
-        }
-        return n;
-    }
-
-    private long readLength8(String what) throws IOException {
-        long n = in.readLittleEndian(8);
-        if (n < 0) {
-            throw new MemoryLimitException(what + " length", n & Long.MAX_VALUE, in.remaining());
         }
         return n;
     }

@@ -21,6 +21,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.sdmodel.MemoryLimitException;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.ObjectTrees;
 import org.sdmodel.ReadOptions;
@@ -169,6 +170,24 @@ class PickleHostileTest {
                 assertTrue(e.getMessage().contains((limit + 1) + " deep"), e.getMessage());
             }
         }
+    }
+
+    @Test
+    void theMemoHoldsAtMostTheLimitAndAnyIndexPythonAllows() throws IOException {
+        ReadOptions small = new ReadOptions(false, 1L << 30, 100, 100, 1000, null);
+        byte[] hundred = PickleBuilder.protocol(4).op('N').repeat(0x94, 100).stop().bytes();
+        assertNull(new PickleMachine(PickleInput.of(hundred), PickleHooks.NONE, small, "x").load());
+        byte[] more = PickleBuilder.protocol(4).op('N').repeat(0x94, 101).stop().bytes();
+        MemoryLimitException e = assertThrows(MemoryLimitException.class,
+                () -> new PickleMachine(PickleInput.of(more), PickleHooks.NONE, small, "x").load());
+        assertEquals(101, e.claimed());
+        assertEquals(MemoryLimitException.class,
+                PickleImportScanner.scan(PickleInput.of(more), "x", small).problem().getClass());
+        // LONG_BINPUT takes any unsigned 32-bit index, as CPython does; only the count is limited.
+        byte[] far = PickleBuilder.protocol(2).string("posix").put(0xffffffffL).op('0').get(0xffffffffL)
+                .string("system").op(0x93).stop().bytes();
+        assertEquals(List.of("posix.system"), PickleImportScanner.scan(PickleInput.of(far), "x", ReadOptions.defaults())
+                .imports().stream().map(PickleImport::qualifiedName).toList());
     }
 
     @Test

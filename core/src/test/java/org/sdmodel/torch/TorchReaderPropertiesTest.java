@@ -33,6 +33,7 @@ import org.sdmodel.pickle.PickleInput;
 import org.sdmodel.pickle.PickleMachine;
 import org.sdmodel.scan.ModelScanner;
 import org.sdmodel.scan.ScanReport;
+import org.sdmodel.testing.Bytes;
 import org.sdmodel.testing.TestFiles;
 
 /**
@@ -72,26 +73,18 @@ class TorchReaderPropertiesTest {
                     return out;
                 }
                 case INSERT:
-                    return splice(in, at, at, bytes);
+                    return Bytes.splice(in, at, at, bytes);
                 case DELETE:
-                    return splice(in, at, Math.min(in.length, at + 1 + bytes.length * 5), new byte[0]);
+                    return Bytes.splice(in, at, Math.min(in.length, at + 1 + bytes.length * 5), new byte[0]);
                 case TRUNCATE:
                     return Arrays.copyOf(in, at);
                 case DUPLICATE: {
                     int end = Math.min(in.length, at + 1 + bytes.length * 3);
-                    return splice(in, end, end, Arrays.copyOfRange(in, at, end));
+                    return Bytes.splice(in, end, end, Arrays.copyOfRange(in, at, end));
                 }
                 default:
                     throw new AssertionError(kind);
             }
-        }
-
-        private static byte[] splice(byte[] in, int from, int to, byte[] insert) {
-            byte[] out = new byte[in.length - (to - from) + insert.length];
-            System.arraycopy(in, 0, out, 0, from);
-            System.arraycopy(insert, 0, out, from, insert.length);
-            System.arraycopy(in, to, out, from + insert.length, in.length - to);
-            return out;
         }
 
         @Override
