@@ -89,9 +89,13 @@ class WriteFailuresTest {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() throws IOException {
             Process p = new ProcessBuilder("umount", path.toString()).redirectErrorStream(true).start();
-            p.waitFor(20, TimeUnit.SECONDS);
+            try {
+                p.waitFor(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
