@@ -22,19 +22,7 @@ final class ModelFiles {
     }
 
     static ModelFile open(Path path, ReadOptions options) throws IOException {
-        if (Files.isDirectory(path)) {
-            throw new ModelFormatException("is a directory, not a model file");
-        }
-        if (!Files.exists(path)) {
-            throw new NoSuchFileException(path.toString(), null, "no such file");
-        }
-        ByteBuffer head = ByteBuffer.allocate(16);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            while (head.hasRemaining() && ch.read(head) > 0) {
-                // fill what the file has
-            }
-        }
-        head.flip();
+        ByteBuffer head = head(path);
         if (ZstdFrameHeader.isZstd(head)) {
             // zstd is a wrapper, not a format: the decompressed data is detected like any file.
             return ZstdModelFile.open(path, options);
@@ -49,6 +37,29 @@ final class ModelFiles {
             default:
                 throw new AssertionError();
         }
+    }
+
+    /** Detects the format of a file from its first bytes (a zstd file is refused: see {@link #open}). */
+    static ModelFormat detect(Path path) throws IOException {
+        return detect(head(path));
+    }
+
+    /** The first (up to 16) bytes of a file, after checking that it is one. */
+    private static ByteBuffer head(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new ModelFormatException("is a directory, not a model file");
+        }
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null, "no such file");
+        }
+        ByteBuffer head = ByteBuffer.allocate(16);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            while (head.hasRemaining() && ch.read(head) > 0) {
+                // fill what the file has
+            }
+        }
+        head.flip();
+        return head;
     }
 
     /** Detects the container format from the first (up to 16) bytes. */

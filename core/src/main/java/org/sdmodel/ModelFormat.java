@@ -1,5 +1,8 @@
 package org.sdmodel;
 
+import java.io.IOException;
+import java.nio.file.Path;
+
 /** The container formats sdmodel reads. */
 public enum ModelFormat {
     /** {@code torch.save} since torch 1.6: a zip archive holding {@code data.pkl} and one record per storage. */
@@ -7,5 +10,17 @@ public enum ModelFormat {
     /** {@code torch.save(..., _use_new_zipfile_serialization=False)} and torch before 1.6: pickles followed by raw storages. */
     TORCH_LEGACY,
     /** The safetensors format: an 8-byte header length, a JSON header, then the tensor bytes. */
-    SAFETENSORS
+    SAFETENSORS;
+
+    /**
+     * The format of a file, detected from its first bytes as {@link ModelFile#open} detects it
+     * (never from its name); nothing else is checked.
+     *
+     * @throws java.nio.file.NoSuchFileException if there is no such file
+     * @throws ModelFormatException if the file is of no format sdmodel reads (empty, a web page,
+     *     zstd-compressed, unknown bytes)
+     */
+    public static ModelFormat detect(Path path) throws IOException {
+        return ModelFiles.detect(path);
+    }
 }

@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,11 +23,21 @@ import org.sdmodel.pickle.PyDict;
  *   <li>A root that is a lone tensor (as {@code torch.save(tensor)} writes) becomes a state dict
  *       of one tensor named {@value #LONE_TENSOR_NAME}.
  *   <li>A root that is anything else (a string, a number...) is refused.
+ *   <li>Limits against hostile files: containers nested more than {@value #MAX_DEPTH} deep, a
+ *       container that holds itself, a non-empty container reached twice (each place would
+ *       repeat all of it: a small file could expand exponentially), and names longer than
+ *       {@value #MAX_NAME_CHARS} characters in total are refused.
  * </ul>
  */
 public final class StateDict {
     /** The name given to the tensor of a file whose root is a single tensor. */
     public static final String LONE_TENSOR_NAME = "tensor";
+
+    /** The deepest nesting of containers inside a state dict (real ones nest a few levels). */
+    public static final int MAX_DEPTH = 1000;
+
+    /** The most characters all flattened names may have together (each name repeats its parents'). */
+    public static final long MAX_NAME_CHARS = 1L << 26;
 
     private final Map<String, Tensor> tensors;
     private final Map<String, String> skipped;
@@ -73,8 +84,8 @@ public final class StateDict {
     /**
      * Finds and flattens the state dict of an object tree.
      *
-     * @throws ModelFormatException if the root is not a dict, a list or a tensor, or two entries flatten
-     *     to the same name
+     * @throws ModelFormatException if the root is not a dict, a list or a tensor, two entries flatten
+     *     to the same name, or a limit is exceeded
      */
     public static StateDict of(Object root) throws ModelFormatException {
         if (root instanceof Tensor) {
@@ -114,7 +125,10 @@ public final class StateDict {
     private static void flatten(Object top, Map<String, Tensor> tensors, Map<String, String> skipped)
             throws ModelFormatException {
         Deque<Frame> stack = new ArrayDeque<>();
+        Map<Object, String> containers = new IdentityHashMap<>(); // where each was reached first
+        containers.put(top, "");
         stack.push(new Frame("", top));
+        long nameChars = 0;
         while (!stack.isEmpty()) {
             Frame frame = stack.peek();
             if (!frame.children.hasNext()) {
@@ -124,16 +138,34 @@ public final class StateDict {
             Map.Entry<String, Object> child = frame.children.next();
             String name = child.getKey();
             Object value = child.getValue();
+            nameChars += name.length();
+            if (nameChars > MAX_NAME_CHARS) {
+                throw new MemoryLimitException("total length of the state dict's flattened names", nameChars, MAX_NAME_CHARS);
+            }
             if (value instanceof Tensor) {
                 if (tensors.putIfAbsent(name, (Tensor) value) != null) {
-                    throw new ModelFormatException("two tensors are named '" + name + "' once nested names are joined");
+                    throw new ModelFormatException("two tensors are named '" + abbreviate(name) + "' once nested names are joined");
                 }
             } else if (value instanceof Map || value instanceof List) {
+                if (stack.size() >= MAX_DEPTH) {
+                    throw new ModelFormatException("the state dict nests containers more than " + MAX_DEPTH
+                            + " deep (at '" + abbreviate(name) + "')");
+                }
+                String first = containers.putIfAbsent(value, name);
+                if (first != null && !(value instanceof Map ? ((Map<?, ?>) value).isEmpty() : ((List<?>) value).isEmpty())) {
+                    throw new ModelFormatException("'" + abbreviate(name) + "' is the same " + describe(value) + " as "
+                            + (first.isEmpty() ? "the state dict itself" : "'" + abbreviate(first) + "'")
+                            + " (a container held twice, or holding itself, is refused)");
+                }
                 stack.push(new Frame(name, value));
             } else {
                 skipped.put(name, describe(value));
             }
         }
+    }
+
+    private static String abbreviate(String name) {
+        return name.length() <= 80 ? name : name.substring(0, 40) + "..." + name.substring(name.length() - 37);
     }
 
     private static final class Frame {

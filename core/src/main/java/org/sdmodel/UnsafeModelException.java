@@ -14,9 +14,9 @@ public class UnsafeModelException extends IOException {
     private final transient PickleImport dangerousImport;
 
     public UnsafeModelException(PickleImport dangerousImport) {
-        super("dangerous import " + dangerousImport.qualifiedName()
+        super(ModelFormatException.oneLine("dangerous import " + dangerousImport.qualifiedName()
                 + (dangerousImport.record().isEmpty() ? "" : " in " + dangerousImport.record())
-                + ": refusing the file (run 'sdmodel scan' for the full list)");
+                + ": refusing the file (run 'sdmodel scan' for the full list)"));
         this.dangerousImport = dangerousImport;
     }
 

@@ -20,6 +20,7 @@ import picocli.CommandLine.ScopeType;
             HashCommand.class,
             ConvertCommand.class,
             PruneCommand.class,
+            ScanCommand.class,
             InstallV2Command.class,
             CompressCommand.class,
             DecompressCommand.class,

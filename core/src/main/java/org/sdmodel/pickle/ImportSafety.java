@@ -21,32 +21,47 @@ public enum ImportSafety {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    // Whole modules that give code execution or system access.
+    // Whole modules (and every module below them) that give code execution or system access,
+    // including the Python 2 names that pickle's fix_imports maps onto them (cPickle -> pickle).
     private static final Set<String> DANGEROUS_MODULES = Set.of(
-            "os", "posix", "nt", "subprocess", "sys", "socket", "shutil", "runpy", "pty", "pickle",
-            "_pickle", "pdb", "bdb", "asyncio", "webbrowser", "requests", "urllib", "urllib2",
-            "httplib", "http", "ftplib", "telnetlib", "smtplib", "importlib", "ctypes", "code",
-            "codeop", "commands", "multiprocessing", "signal", "tempfile", "glob", "platform",
-            "marshal", "shelve", "dill", "cloudpickle", "joblib", "types", "inspect", "timeit",
-            "profile", "cProfile", "trace", "sqlite3", "zipimport", "imp", "site", "distutils",
-            "setuptools", "pip", "venv", "threading", "_thread", "thread", "select", "mmap",
-            "fcntl", "resource", "pwd", "grp", "spwd", "crypt", "termios", "tty",
-            "io", "_io", "fileinput", "tarfile", "zipfile", "gzip", "bz2", "lzma", "aiohttp",
-            "httpx", "paramiko", "torch.hub", "torch.package");
+            "os", "posix", "nt", "subprocess", "_posixsubprocess", "sys", "socket", "_socket",
+            "socketserver", "SocketServer", "ssl", "shutil", "runpy", "pty", "pickle", "_pickle",
+            "cPickle", "pdb", "bdb", "asyncio", "webbrowser", "requests", "urllib", "urllib2",
+            "httplib", "http", "BaseHTTPServer", "SimpleHTTPServer", "CGIHTTPServer", "xmlrpc",
+            "xmlrpclib", "SimpleXMLRPCServer", "DocXMLRPCServer", "ftplib", "telnetlib", "smtplib",
+            "importlib", "pkgutil", "ctypes", "code", "codeop", "commands", "multiprocessing",
+            "signal", "tempfile", "glob", "platform", "marshal", "shelve", "dill", "cloudpickle",
+            "joblib", "types", "inspect", "timeit", "profile", "cProfile", "trace", "doctest",
+            "pydoc", "idlelib", "ensurepip", "sqlite3", "zipimport", "imp", "site", "distutils",
+            "setuptools", "pip", "venv", "threading", "_thread", "thread", "dummy_thread", "select",
+            "mmap", "fcntl", "resource", "pwd", "grp", "spwd", "crypt", "termios", "tty", "winreg",
+            "_winreg", "_winapi", "msvcrt", "io", "_io", "StringIO", "cStringIO", "fileinput",
+            "tarfile", "zipfile", "gzip", "bz2", "lzma", "aiohttp", "httpx", "paramiko",
+            "logging.config", "numpy.ctypeslib", "torch.hub", "torch.package",
+            "torch.utils.cpp_extension", "torch.distributed.rpc");
 
-    // Single names in otherwise harmless modules.
+    // Single names in otherwise harmless modules (builtins also as Python 2's __builtin__, where
+    // fix_imports maps reduce to functools.reduce and intern to sys.intern).
     private static final Set<String> DANGEROUS_NAMES = Set.of(
             "builtins.eval", "builtins.exec", "builtins.compile", "builtins.open", "builtins.getattr",
             "builtins.setattr", "builtins.delattr", "builtins.__import__", "builtins.apply",
             "builtins.breakpoint", "builtins.input", "builtins.globals", "builtins.locals",
             "builtins.vars", "builtins.memoryview", "builtins.execfile", "builtins.file",
-            "builtins.reload", "builtins.help", "builtins.exit", "builtins.quit",
-            "operator.attrgetter", "operator.methodcaller", "operator.itemgetter",
-            "functools.partial", "functools.reduce", "torch.load", "torch.serialization.load",
-            "torch._C._load_for_lite_interpreter", "torch.jit.load", "torch.jit._serialization.load",
-            "numpy.load", "numpy.testing._private.utils.runstring", "numpy.f2py.compile",
-            "_codecs.open", "codecs.open", "pandas.read_pickle", "torch.storage._load_from_bytes",
+            "builtins.reload", "builtins.help", "builtins.exit", "builtins.quit", "builtins.reduce",
+            "builtins.intern", "operator.attrgetter", "operator.methodcaller", "operator.itemgetter",
+            "_operator.attrgetter", "_operator.methodcaller", "_operator.itemgetter",
+            "functools.partial", "functools.reduce", "_functools.partial", "_functools.reduce",
+            "torch.load", "torch.serialization.load", "torch._C._load_for_lite_interpreter",
+            "torch.jit.load", "torch.jit._serialization.load", "numpy.load",
+            "numpy.testing._private.utils.runstring", "numpy.f2py.compile", "_codecs.open",
+            "codecs.open", "pandas.read_pickle", "torch.storage._load_from_bytes",
             "collections._collections_abc._call_with_frames_removed");
+
+    // Names that, as attributes, reach one of the above (torch.os.system, x.eval): a dotted name
+    // is resolved attribute by attribute (protocol 4), so any step may land on them.
+    private static final Set<String> DANGEROUS_ATTRIBUTES = Set.of(
+            "os", "posix", "nt", "sys", "subprocess", "builtins", "__builtin__", "importlib",
+            "eval", "exec", "compile", "open", "getattr", "setattr", "system", "popen", "load");
 
     private static final Set<String> SAFE_NAMES = Set.of(
             "collections.OrderedDict", "collections.defaultdict", "_codecs.encode",
@@ -69,7 +84,8 @@ public enum ImportSafety {
             "numpy.dtypes.Float32DType", "numpy.dtypes.Int64DType", "numpy.dtypes.Int32DType",
             "argparse.Namespace", "__builtin__.set", "__builtin__.frozenset",
             "__builtin__.bytearray", "__builtin__.object", "copy_reg._reconstructor",
-            "copyreg._reconstructor", "pathlib.PosixPath", "pathlib.WindowsPath");
+            "copyreg._reconstructor", "pathlib.PosixPath", "pathlib.WindowsPath",
+            "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer");
 
     private static final Set<String> TORCH_STORAGE_TYPES = Set.of(
             "FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage", "LongStorage",
@@ -83,16 +99,25 @@ public enum ImportSafety {
             "int", "short", "complex64", "complex128", "cfloat", "cdouble", "float8_e5m2",
             "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2fnuz");
 
-    /** Classifies {@code module.name}. */
+    /**
+     * Classifies {@code module.name}. A module or name that is not a dotted Python identifier is
+     * dangerous: no real checkpoint has one, so it is tampering, or an import {@code scan} could
+     * not resolve because the pickle computes it at load time (see {@link PickleImport#computed}).
+     */
     public static ImportSafety classify(String module, String name) {
-        String qualified = module + "." + name;
-        String canonicalModule = module.equals("__builtin__") ? "builtins" : module;
-        String canonical = canonicalModule + "." + name;
-        if (DANGEROUS_NAMES.contains(canonical) || isInDangerousModule(canonicalModule)) {
+        if (!isDottedIdentifier(module) || !isDottedIdentifier(name)) {
             return DANGEROUS;
         }
-        if (SAFE_NAMES.contains(qualified) || SAFE_NAMES.contains(canonical)) {
+        String canonicalModule = module.equals("__builtin__") ? "builtins" : module;
+        String canonical = canonicalModule + "." + name;
+        if (isInDangerousModule(canonicalModule) || reachesDangerousName(canonicalModule, name)) {
+            return DANGEROUS;
+        }
+        if (SAFE_NAMES.contains(module + "." + name) || SAFE_NAMES.contains(canonical)) {
             return SAFE;
+        }
+        if (name.indexOf('.') >= 0) {
+            return UNKNOWN; // an attribute of a class (a method, a nested class): never vouched for
         }
         if ((module.equals("torch") || module.equals("torch.storage") || module.equals("torch.cuda"))
                 && (TORCH_STORAGE_TYPES.contains(name) || TORCH_DTYPES.contains(name))) {
@@ -103,6 +128,58 @@ public enum ImportSafety {
             return SAFE;
         }
         return UNKNOWN;
+    }
+
+    /**
+     * Whether {@code module.name}, or any attribute on the way to it, is a dangerous name:
+     * {@code builtins.eval}, and since protocol 4 resolves dotted names attribute by attribute,
+     * also {@code torch.serialization.load} written as module {@code torch}, {@code torch.os.system},
+     * or a dunder like {@code __globals__} that leads out of any module.
+     */
+    private static boolean reachesDangerousName(String module, String name) {
+        String path = module;
+        int from = 0;
+        boolean dotted = name.indexOf('.') >= 0;
+        while (true) {
+            int dot = name.indexOf('.', from);
+            String part = dot < 0 ? name.substring(from) : name.substring(from, dot);
+            path = path + "." + part;
+            if (DANGEROUS_NAMES.contains(path) || isInDangerousModule(path)) {
+                return true;
+            }
+            if (dotted && (DANGEROUS_ATTRIBUTES.contains(part) || part.startsWith("__") && part.endsWith("__")
+                    || module.equals("pathlib"))) {
+                return true; // pathlib: a path's methods write, delete and rename files
+            }
+            if (dot < 0) {
+                return false;
+            }
+            from = dot + 1;
+        }
+    }
+
+    /** {@code a.b.c} where each part is a Python identifier (letters, digits, underscores, Unicode letters). */
+    static boolean isDottedIdentifier(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        boolean start = true;
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i);
+            if (cp == '.') {
+                if (start) {
+                    return false; // empty part
+                }
+                start = true;
+            } else if (start ? cp == '_' || Character.isUnicodeIdentifierStart(cp)
+                    : cp == '_' || Character.isUnicodeIdentifierPart(cp) && !Character.isIdentifierIgnorable(cp)) {
+                start = false;
+            } else {
+                return false;
+            }
+            i += Character.charCount(cp);
+        }
+        return !start;
     }
 
     private static boolean isInDangerousModule(String module) {

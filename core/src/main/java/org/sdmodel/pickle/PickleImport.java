@@ -3,10 +3,13 @@ package org.sdmodel.pickle;
 import java.util.Objects;
 
 /**
- * One import a pickle makes with {@code GLOBAL}, {@code STACK_GLOBAL} or {@code INST}/{@code OBJ}:
- * a module and a name, the record of the file it was found in, and how it is classified.
+ * One import a pickle makes with {@code GLOBAL}, {@code STACK_GLOBAL} or {@code INST}: a module
+ * and a name, the record of the file it was found in, and how it is classified.
  */
 public final class PickleImport {
+    /** The name of an import whose module and name the pickle computes at load time. */
+    public static final String COMPUTED = "(computed at load time)";
+
     private final String module;
     private final String name;
     private final String record;
@@ -19,7 +22,16 @@ public final class PickleImport {
         this.safety = ImportSafety.classify(module, name);
     }
 
-    /** The module, as written in the pickle ({@code torch._utils}). */
+    /**
+     * A {@code STACK_GLOBAL} whose module or name is not a string in the pickle but the result of
+     * a call: Python would import whatever the call returned, so it could be anything. Classified
+     * dangerous; its {@link #qualifiedName()} is {@value #COMPUTED}.
+     */
+    public static PickleImport computed(String record) {
+        return new PickleImport("", COMPUTED, record);
+    }
+
+    /** The module, as written in the pickle ({@code torch._utils}); "" for a {@link #computed} import. */
     public String module() {
         return module;
     }
@@ -29,12 +41,16 @@ public final class PickleImport {
         return name;
     }
 
-    /** {@code module.name}. */
+    /** {@code module.name}, or {@value #COMPUTED}. */
     public String qualifiedName() {
-        return module + "." + name;
+        return module.isEmpty() ? name : module + "." + name;
     }
 
-    /** The record of the file the pickle came from ({@code archive/data.pkl}), or "" for a legacy file. */
+    /**
+     * The record of the file the pickle came from: {@code archive/data.pkl} in a zip checkpoint;
+     * "" for a legacy file opened as a {@link org.sdmodel.ModelFile}, {@code pickle 4} (its
+     * number) in a {@link org.sdmodel.scan.ModelScanner scan}.
+     */
     public String record() {
         return record;
     }

@@ -14,7 +14,7 @@ public final class PickleInput {
     private final ReadableByteChannel channel;
     private final long limit;
     private final long maxAllocation;
-    private final ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    private final ByteBuffer buffer;
     private long consumed;
     private long fetched;
 
@@ -22,7 +22,17 @@ public final class PickleInput {
         this.channel = channel;
         this.limit = limit;
         this.maxAllocation = maxAllocation;
+        this.buffer = ByteBuffer.allocate(64 * 1024);
         buffer.limit(0);
+    }
+
+    /** In memory: the array is the buffer, nothing is fetched. */
+    private PickleInput(byte[] bytes) {
+        this.channel = null;
+        this.limit = bytes.length;
+        this.maxAllocation = Long.MAX_VALUE;
+        this.buffer = ByteBuffer.wrap(bytes);
+        this.fetched = bytes.length;
     }
 
     /** A pickle of at most {@code length} bytes starting at {@code offset} of a file. */
@@ -32,8 +42,7 @@ public final class PickleInput {
 
     /** A pickle held in memory. */
     public static PickleInput of(byte[] bytes) {
-        return new PickleInput(java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(bytes)),
-                bytes.length, Long.MAX_VALUE);
+        return new PickleInput(bytes);
     }
 
     /** Bytes consumed so far: after {@code STOP}, the pickle's exact length. */
@@ -60,6 +69,15 @@ public final class PickleInput {
             v |= ((long) readByte()) << (8 * i);
         }
         return v;
+    }
+
+    /** An 8-byte length (BINBYTES8, BINUNICODE8, BYTEARRAY8): above 2^63 it is negative here, and refused. */
+    long readLength8(String what) throws IOException {
+        long n = readLittleEndian(8);
+        if (n < 0) {
+            throw new MemoryLimitException(what + " length", n & Long.MAX_VALUE, remaining());
+        }
+        return n;
     }
 
     /** Reads {@code n} bytes, refusing lengths the pickle cannot hold before allocating them. */
@@ -103,22 +121,43 @@ public final class PickleInput {
         }
     }
 
-    void skip(long n) throws IOException {
-        if (n > remaining()) {
-            throw truncated();
+    /** Skips {@code n} bytes without reading them into memory (a scan skips tensor-sized payloads). */
+    void skip(long n, String what) throws IOException {
+        if (n < 0) {
+            throw new PickleException("negative length " + n + " for " + what);
         }
-        for (long i = 0; i < n; i++) {
-            readByte();
+        if (n > remaining()) {
+            throw new PickleException(what + " claims " + n + " bytes but only " + remaining()
+                    + " remain in the pickle (truncated or corrupt)");
+        }
+        long left = n;
+        int buffered = (int) Math.min(left, buffer.remaining());
+        buffer.position(buffer.position() + buffered);
+        consumed += buffered;
+        left -= buffered;
+        if (left > 0 && channel instanceof RegionChannel) {
+            ((RegionChannel) channel).pos += left; // a file region: no need to read what is skipped
+            fetched += left;
+            consumed += left;
+            left = 0;
+        }
+        while (left > 0) {
+            if (!fill()) {
+                throw truncated();
+            }
+            int k = (int) Math.min(left, buffer.remaining());
+            buffer.position(buffer.position() + k);
+            consumed += k;
+            left -= k;
         }
     }
 
     private boolean fill() throws IOException {
-        buffer.clear();
         long want = Math.min(buffer.capacity(), limit - fetched);
         if (want <= 0) {
-            buffer.limit(0);
             return false;
         }
+        buffer.clear();
         buffer.limit((int) want);
         int n;
         do {

@@ -7,10 +7,12 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
+import java.util.Deque;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -31,77 +33,83 @@ import org.sdmodel.UnsafeModelException;
  */
 public final class PickleMachine {
     // Opcodes, named as in CPython's pickle.py.
-    private static final int MARK = '(';
-    private static final int STOP = '.';
-    private static final int POP = '0';
-    private static final int POP_MARK = '1';
-    private static final int DUP = '2';
-    private static final int FLOAT = 'F';
-    private static final int INT = 'I';
-    private static final int BININT = 'J';
-    private static final int BININT1 = 'K';
-    private static final int LONG = 'L';
-    private static final int BININT2 = 'M';
-    private static final int NONE = 'N';
-    private static final int PERSID = 'P';
-    private static final int BINPERSID = 'Q';
-    private static final int REDUCE = 'R';
-    private static final int STRING = 'S';
-    private static final int BINSTRING = 'T';
-    private static final int SHORT_BINSTRING = 'U';
-    private static final int UNICODE = 'V';
-    private static final int BINUNICODE = 'X';
-    private static final int APPEND = 'a';
-    private static final int BUILD = 'b';
-    private static final int GLOBAL = 'c';
-    private static final int DICT = 'd';
-    private static final int EMPTY_DICT = '}';
-    private static final int APPENDS = 'e';
-    private static final int GET = 'g';
-    private static final int BINGET = 'h';
-    private static final int INST = 'i';
-    private static final int LONG_BINGET = 'j';
-    private static final int LIST = 'l';
-    private static final int EMPTY_LIST = ']';
-    private static final int OBJ = 'o';
-    private static final int PUT = 'p';
-    private static final int BINPUT = 'q';
-    private static final int LONG_BINPUT = 'r';
-    private static final int SETITEM = 's';
-    private static final int TUPLE = 't';
-    private static final int EMPTY_TUPLE = ')';
-    private static final int SETITEMS = 'u';
-    private static final int BINFLOAT = 'G';
-    private static final int PROTO = 0x80;
-    private static final int NEWOBJ = 0x81;
-    private static final int EXT1 = 0x82;
-    private static final int EXT2 = 0x83;
-    private static final int EXT4 = 0x84;
-    private static final int TUPLE1 = 0x85;
-    private static final int TUPLE2 = 0x86;
-    private static final int TUPLE3 = 0x87;
-    private static final int NEWTRUE = 0x88;
-    private static final int NEWFALSE = 0x89;
-    private static final int LONG1 = 0x8a;
-    private static final int LONG4 = 0x8b;
-    private static final int BINBYTES = 'B';
-    private static final int SHORT_BINBYTES = 'C';
-    private static final int SHORT_BINUNICODE = 0x8c;
-    private static final int BINUNICODE8 = 0x8d;
-    private static final int BINBYTES8 = 0x8e;
-    private static final int EMPTY_SET = 0x8f;
-    private static final int ADDITEMS = 0x90;
-    private static final int FROZENSET = 0x91;
-    private static final int NEWOBJ_EX = 0x92;
-    private static final int STACK_GLOBAL = 0x93;
-    private static final int MEMOIZE = 0x94;
-    private static final int FRAME = 0x95;
-    private static final int BYTEARRAY8 = 0x96;
-    private static final int NEXT_BUFFER = 0x97;
-    private static final int READONLY_BUFFER = 0x98;
+    static final int MARK = '(';
+    static final int STOP = '.';
+    static final int POP = '0';
+    static final int POP_MARK = '1';
+    static final int DUP = '2';
+    static final int FLOAT = 'F';
+    static final int INT = 'I';
+    static final int BININT = 'J';
+    static final int BININT1 = 'K';
+    static final int LONG = 'L';
+    static final int BININT2 = 'M';
+    static final int NONE = 'N';
+    static final int PERSID = 'P';
+    static final int BINPERSID = 'Q';
+    static final int REDUCE = 'R';
+    static final int STRING = 'S';
+    static final int BINSTRING = 'T';
+    static final int SHORT_BINSTRING = 'U';
+    static final int UNICODE = 'V';
+    static final int BINUNICODE = 'X';
+    static final int APPEND = 'a';
+    static final int BUILD = 'b';
+    static final int GLOBAL = 'c';
+    static final int DICT = 'd';
+    static final int EMPTY_DICT = '}';
+    static final int APPENDS = 'e';
+    static final int GET = 'g';
+    static final int BINGET = 'h';
+    static final int INST = 'i';
+    static final int LONG_BINGET = 'j';
+    static final int LIST = 'l';
+    static final int EMPTY_LIST = ']';
+    static final int OBJ = 'o';
+    static final int PUT = 'p';
+    static final int BINPUT = 'q';
+    static final int LONG_BINPUT = 'r';
+    static final int SETITEM = 's';
+    static final int TUPLE = 't';
+    static final int EMPTY_TUPLE = ')';
+    static final int SETITEMS = 'u';
+    static final int BINFLOAT = 'G';
+    static final int PROTO = 0x80;
+    static final int NEWOBJ = 0x81;
+    static final int EXT1 = 0x82;
+    static final int EXT2 = 0x83;
+    static final int EXT4 = 0x84;
+    static final int TUPLE1 = 0x85;
+    static final int TUPLE2 = 0x86;
+    static final int TUPLE3 = 0x87;
+    static final int NEWTRUE = 0x88;
+    static final int NEWFALSE = 0x89;
+    static final int LONG1 = 0x8a;
+    static final int LONG4 = 0x8b;
+    static final int BINBYTES = 'B';
+    static final int SHORT_BINBYTES = 'C';
+    static final int SHORT_BINUNICODE = 0x8c;
+    static final int BINUNICODE8 = 0x8d;
+    static final int BINBYTES8 = 0x8e;
+    static final int EMPTY_SET = 0x8f;
+    static final int ADDITEMS = 0x90;
+    static final int FROZENSET = 0x91;
+    static final int NEWOBJ_EX = 0x92;
+    static final int STACK_GLOBAL = 0x93;
+    static final int MEMOIZE = 0x94;
+    static final int FRAME = 0x95;
+    static final int BYTEARRAY8 = 0x96;
+    static final int NEXT_BUFFER = 0x97;
+    static final int READONLY_BUFFER = 0x98;
 
-    /** Tuples nested deeper than this cannot be hashed (as dict keys or set items) without risking the Java stack. */
+    /**
+     * Tuples and frozensets nested deeper than this cannot be hashed (as dict keys or set items)
+     * without risking the Java stack: their hashCode and equals recurse.
+     */
     static final int MAX_HASHED_TUPLE_DEPTH = 1000;
+
+    /** Python's limit on the digits of an int parsed from text (sys.get_int_max_str_digits, 3.11+). */
+    static final int MAX_INT_DIGITS = 4300;
 
     private final PickleInput in;
     private final PickleHooks hooks;
@@ -109,10 +117,9 @@ public final class PickleMachine {
     private final String record;
     private final LinkedHashSet<PickleImport> imports = new LinkedHashSet<>();
 
-    private final ArrayList<Object> stack = new ArrayList<>();
-    private int[] marks = new int[16];
-    private int markCount;
-    private final Map<Integer, Object> memo = new HashMap<>();
+    private final PickleStack stack;
+    // Nesting depth of each tuple and frozenset used as a key, so each is measured once.
+    private final Map<Object, Integer> hashDepths = new IdentityHashMap<>();
 
     /**
      * @param in the pickle's bytes
@@ -125,6 +132,7 @@ public final class PickleMachine {
         this.hooks = hooks;
         this.options = options;
         this.record = record;
+        this.stack = new PickleStack(options);
     }
 
     /** Every import seen so far, in order of first appearance. */
@@ -154,46 +162,41 @@ public final class PickleMachine {
                     long len = in.readLittleEndian(8);
                     if (len < 0 || len > in.remaining()) {
                         throw new PickleException("a frame claims " + Long.toUnsignedString(len)
-                                + " bytes but only " + in.remaining() + " remain");
+                                + " bytes but only " + in.remaining() + " remain (truncated or corrupt)");
                     }
                     break;
                 }
                 case STOP:
-                    return pop("STOP");
+                    return stack.pop("STOP");
                 case MARK:
-                    pushMark();
+                    stack.pushMark();
                     break;
                 case POP:
-                    // As CPython: with nothing above the top mark, POP discards the mark itself.
-                    if (markCount > 0 && stack.size() == marks[markCount - 1]) {
-                        popMark("POP");
-                    } else {
-                        pop("POP");
-                    }
+                    stack.popItemOrMark();
                     break;
                 case POP_MARK:
-                    popMark("POP_MARK");
+                    stack.popMark("POP_MARK");
                     break;
                 case DUP:
-                    push(peek("DUP"));
+                    stack.push(stack.peek("DUP"));
                     break;
                 case NONE:
-                    push(null);
+                    stack.push(null);
                     break;
                 case NEWTRUE:
-                    push(Boolean.TRUE);
+                    stack.push(Boolean.TRUE);
                     break;
                 case NEWFALSE:
-                    push(Boolean.FALSE);
+                    stack.push(Boolean.FALSE);
                     break;
                 case INT: {
                     String line = in.readLine("INT");
                     if (line.equals("01")) {
-                        push(Boolean.TRUE);
+                        stack.push(Boolean.TRUE);
                     } else if (line.equals("00")) {
-                        push(Boolean.FALSE);
+                        stack.push(Boolean.FALSE);
                     } else {
-                        push(parseInt(line, "INT"));
+                        stack.push(parseInt(line, "INT"));
                     }
                     break;
                 }
@@ -202,119 +205,119 @@ public final class PickleMachine {
                     if (line.endsWith("L")) {
                         line = line.substring(0, line.length() - 1);
                     }
-                    push(parseInt(line, "LONG"));
+                    stack.push(parseInt(line, "LONG"));
                     break;
                 }
                 case BININT:
-                    push((long) (int) in.readLittleEndian(4));
+                    stack.push((long) (int) in.readLittleEndian(4));
                     break;
                 case BININT1:
-                    push((long) in.readByte());
+                    stack.push((long) in.readByte());
                     break;
                 case BININT2:
-                    push(in.readLittleEndian(2));
+                    stack.push(in.readLittleEndian(2));
                     break;
                 case LONG1:
-                    push(decodeLong(in.readBytes(in.readByte(), "LONG1")));
+                    stack.push(decodeLong(in.readBytes(in.readByte(), "LONG1")));
                     break;
                 case LONG4:
-                    push(decodeLong(in.readBytes((int) in.readLittleEndian(4), "LONG4")));
+                    stack.push(decodeLong(in.readBytes((int) in.readLittleEndian(4), "LONG4")));
                     break;
                 case FLOAT:
-                    push(parseFloat(in.readLine("FLOAT")));
+                    stack.push(parseFloat(in.readLine("FLOAT")));
                     break;
                 case BINFLOAT:
-                    push(Double.longBitsToDouble(Long.reverseBytes(in.readLittleEndian(8))));
+                    stack.push(Double.longBitsToDouble(Long.reverseBytes(in.readLittleEndian(8))));
                     break;
                 case STRING:
-                    push(decodePython2String(unquote(in.readLine("STRING"))));
+                    stack.push(decodePython2String(unquote(in.readLine("STRING"))));
                     break;
                 case BINSTRING:
-                    push(decodePython2String(in.readBytes(readSignedLength4(), "BINSTRING")));
+                    stack.push(decodePython2String(in.readBytes(readSignedLength4(), "BINSTRING")));
                     break;
                 case SHORT_BINSTRING:
-                    push(decodePython2String(in.readBytes(in.readByte(), "SHORT_BINSTRING")));
+                    stack.push(decodePython2String(in.readBytes(in.readByte(), "SHORT_BINSTRING")));
                     break;
                 case UNICODE:
-                    push(decodeRawUnicodeEscape(in.readLine("UNICODE")));
+                    stack.push(decodeRawUnicodeEscape(in.readLine("UNICODE")));
                     break;
                 case BINUNICODE:
-                    push(utf8(in.readBytes(in.readLittleEndian(4), "BINUNICODE")));
+                    stack.push(utf8(in.readBytes(in.readLittleEndian(4), "BINUNICODE")));
                     break;
                 case SHORT_BINUNICODE:
-                    push(utf8(in.readBytes(in.readByte(), "SHORT_BINUNICODE")));
+                    stack.push(utf8(in.readBytes(in.readByte(), "SHORT_BINUNICODE")));
                     break;
                 case BINUNICODE8:
-                    push(utf8(in.readBytes(readLength8("BINUNICODE8"), "BINUNICODE8")));
+                    stack.push(utf8(in.readBytes(in.readLength8("BINUNICODE8"), "BINUNICODE8")));
                     break;
                 case BINBYTES:
-                    push(new PyBytes(in.readBytes(in.readLittleEndian(4), "BINBYTES"), false));
+                    stack.push(new PyBytes(in.readBytes(in.readLittleEndian(4), "BINBYTES"), false));
                     break;
                 case SHORT_BINBYTES:
-                    push(new PyBytes(in.readBytes(in.readByte(), "SHORT_BINBYTES"), false));
+                    stack.push(new PyBytes(in.readBytes(in.readByte(), "SHORT_BINBYTES"), false));
                     break;
                 case BINBYTES8:
-                    push(new PyBytes(in.readBytes(readLength8("BINBYTES8"), "BINBYTES8"), false));
+                    stack.push(new PyBytes(in.readBytes(in.readLength8("BINBYTES8"), "BINBYTES8"), false));
                     break;
                 case BYTEARRAY8:
-                    push(new PyBytes(in.readBytes(readLength8("BYTEARRAY8"), "BYTEARRAY8"), true));
+                    stack.push(new PyBytes(in.readBytes(in.readLength8("BYTEARRAY8"), "BYTEARRAY8"), true));
                     break;
                 case EMPTY_LIST:
-                    push(new ArrayList<>());
+                    stack.push(new ArrayList<>());
                     break;
                 case LIST:
-                    push(new ArrayList<>(popMark("LIST")));
+                    stack.push(new ArrayList<>(stack.popMark("LIST")));
                     break;
                 case EMPTY_TUPLE:
-                    push(PyTuple.empty());
+                    stack.push(PyTuple.empty());
                     break;
                 case TUPLE:
-                    push(PyTuple.of(popMark("TUPLE")));
+                    stack.push(PyTuple.of(stack.popMark("TUPLE")));
                     break;
                 case TUPLE1: {
-                    Object a = pop("TUPLE1");
-                    push(PyTuple.of(a));
+                    Object a = stack.pop("TUPLE1");
+                    stack.push(PyTuple.of(a));
                     break;
                 }
                 case TUPLE2: {
-                    Object b = pop("TUPLE2");
-                    Object a = pop("TUPLE2");
-                    push(PyTuple.of(a, b));
+                    Object b = stack.pop("TUPLE2");
+                    Object a = stack.pop("TUPLE2");
+                    stack.push(PyTuple.of(a, b));
                     break;
                 }
                 case TUPLE3: {
-                    Object c = pop("TUPLE3");
-                    Object b = pop("TUPLE3");
-                    Object a = pop("TUPLE3");
-                    push(PyTuple.of(a, b, c));
+                    Object c = stack.pop("TUPLE3");
+                    Object b = stack.pop("TUPLE3");
+                    Object a = stack.pop("TUPLE3");
+                    stack.push(PyTuple.of(a, b, c));
                     break;
                 }
                 case EMPTY_DICT:
-                    push(new PyDict());
+                    stack.push(new PyDict());
                     break;
                 case DICT: {
-                    List<Object> items = popMark("DICT");
+                    List<Object> items = stack.popMark("DICT");
                     PyDict d = new PyDict();
                     setItems(d, items, "DICT");
-                    push(d);
+                    stack.push(d);
                     break;
                 }
                 case EMPTY_SET:
-                    push(new LinkedHashSet<>());
+                    stack.push(new LinkedHashSet<>());
                     break;
                 case FROZENSET: {
-                    List<Object> items = popMark("FROZENSET");
+                    List<Object> items = stack.popMark("FROZENSET");
                     Set<Object> s = new LinkedHashSet<>();
                     for (Object o : items) {
                         s.add(checkHashable(o, "FROZENSET"));
                     }
-                    push(Collections.unmodifiableSet(s));
+                    stack.push(Collections.unmodifiableSet(s));
                     break;
                 }
                 case ADDITEMS: {
-                    List<Object> items = popMark("ADDITEMS");
-                    Object target = peek("ADDITEMS");
-                    if (!(target instanceof Set)) {
+                    List<Object> items = stack.popMark("ADDITEMS");
+                    Object target = stack.peek("ADDITEMS");
+                    if (!(target instanceof Set) || isFrozen(target)) {
                         throw new PickleException("ADDITEMS on " + typeName(target) + ", not a set");
                     }
                     @SuppressWarnings("unchecked")
@@ -325,108 +328,92 @@ public final class PickleMachine {
                     break;
                 }
                 case APPEND: {
-                    Object v = pop("APPEND");
-                    append(peek("APPEND"), Collections.singletonList(v));
+                    Object v = stack.pop("APPEND");
+                    append(stack.peek("APPEND"), Collections.singletonList(v));
                     break;
                 }
                 case APPENDS: {
-                    List<Object> items = popMark("APPENDS");
-                    append(peek("APPENDS"), items);
+                    List<Object> items = stack.popMark("APPENDS");
+                    append(stack.peek("APPENDS"), items);
                     break;
                 }
                 case SETITEM: {
-                    Object v = pop("SETITEM");
-                    Object k = pop("SETITEM");
-                    setItems(peek("SETITEM"), Arrays.asList(k, v), "SETITEM");
+                    Object v = stack.pop("SETITEM");
+                    Object k = stack.pop("SETITEM");
+                    setItems(stack.peek("SETITEM"), Arrays.asList(k, v), "SETITEM");
                     break;
                 }
                 case SETITEMS: {
-                    List<Object> items = popMark("SETITEMS");
-                    setItems(peek("SETITEMS"), items, "SETITEMS");
+                    List<Object> items = stack.popMark("SETITEMS");
+                    setItems(stack.peek("SETITEMS"), items, "SETITEMS");
                     break;
                 }
-                case PUT:
-                    putMemo(parseMemoIndex(in.readLine("PUT")));
-                    break;
-                case BINPUT:
-                    putMemo(in.readByte());
-                    break;
-                case LONG_BINPUT:
-                    putMemo(in.readLittleEndian(4));
-                    break;
-                case MEMOIZE:
-                    putMemo(memo.size());
-                    break;
-                case GET:
-                    push(getMemo(parseMemoIndex(in.readLine("GET"))));
-                    break;
-                case BINGET:
-                    push(getMemo(in.readByte()));
-                    break;
-                case LONG_BINGET:
-                    push(getMemo(in.readLittleEndian(4)));
-                    break;
                 case GLOBAL: {
                     String module = in.readLine("GLOBAL module");
                     String name = in.readLine("GLOBAL name");
-                    push(global(module, name));
+                    stack.push(global(module, name));
                     break;
                 }
                 case STACK_GLOBAL: {
-                    Object name = pop("STACK_GLOBAL");
-                    Object module = pop("STACK_GLOBAL");
+                    Object name = stack.pop("STACK_GLOBAL");
+                    Object module = stack.pop("STACK_GLOBAL");
+                    if (isCallResult(module) || isCallResult(name)) {
+                        // Python would import whatever the call returned: anything at all.
+                        stack.push(computedGlobal());
+                        break;
+                    }
                     if (!(module instanceof String) || !(name instanceof String)) {
                         throw new PickleException("STACK_GLOBAL needs two strings, got "
                                 + typeName(module) + " and " + typeName(name));
                     }
-                    push(global((String) module, (String) name));
+                    stack.push(global((String) module, (String) name));
                     break;
                 }
                 case INST: {
                     String module = in.readLine("INST module");
                     String name = in.readLine("INST name");
                     PyGlobal cls = global(module, name);
-                    List<Object> args = popMark("INST");
-                    push(call(cls, PyTuple.of(args)));
+                    List<Object> args = stack.popMark("INST");
+                    stack.push(call(cls, PyTuple.of(args)));
                     break;
                 }
                 case OBJ: {
-                    List<Object> items = popMark("OBJ");
+                    List<Object> items = stack.popMark("OBJ");
                     if (items.isEmpty()) {
                         throw new PickleException("OBJ without a class");
                     }
-                    push(call(items.get(0), PyTuple.of(items.subList(1, items.size()))));
+                    stack.push(call(items.get(0), PyTuple.of(items.subList(1, items.size()))));
                     break;
                 }
                 case REDUCE: {
-                    Object args = pop("REDUCE");
-                    Object callable = pop("REDUCE");
-                    push(call(callable, asTuple(args, "REDUCE")));
+                    Object args = stack.pop("REDUCE");
+                    Object callable = stack.pop("REDUCE");
+                    stack.push(call(callable, asTuple(args, "REDUCE")));
                     break;
                 }
                 case NEWOBJ: {
-                    Object args = pop("NEWOBJ");
-                    Object cls = pop("NEWOBJ");
-                    push(call(cls, asTuple(args, "NEWOBJ")));
+                    Object args = stack.pop("NEWOBJ");
+                    Object cls = stack.pop("NEWOBJ");
+                    stack.push(call(cls, asTuple(args, "NEWOBJ")));
                     break;
                 }
                 case NEWOBJ_EX: {
-                    pop("NEWOBJ_EX"); // keyword arguments: recorded nowhere, as the placeholder needs only the class
-                    Object args = pop("NEWOBJ_EX");
-                    Object cls = pop("NEWOBJ_EX");
-                    push(call(cls, asTuple(args, "NEWOBJ_EX")));
+                    stack.pop("NEWOBJ_EX"); // keyword arguments: recorded nowhere, as the placeholder needs only the class
+                    Object args = stack.pop("NEWOBJ_EX");
+                    Object cls = stack.pop("NEWOBJ_EX");
+                    stack.push(call(cls, asTuple(args, "NEWOBJ_EX")));
                     break;
                 }
                 case BUILD: {
-                    Object state = pop("BUILD");
-                    build(peek("BUILD"), state);
+                    Object state = stack.pop("BUILD");
+                    build(stack.peek("BUILD"), state);
                     break;
                 }
                 case PERSID:
-                    push(hooks.persistentLoad(decodeRawUnicodeEscape(in.readLine("PERSID"))));
+                    stack.push(hooks.persistentLoad(decodeRawUnicodeEscape(in.readLine("PERSID"))));
                     break;
                 case BINPERSID:
-                    push(hooks.persistentLoad(pop("BINPERSID")));
+                    stack.push(hooks.persistentLoad(stack.pop("BINPERSID")));
                     break;
                 case EXT1:
                 case EXT2:
@@ -437,80 +424,17 @@ public final class PickleMachine {
                 case READONLY_BUFFER:
                     throw new PickleException("the pickle uses out-of-band buffers (protocol 5), which checkpoints never use");
                 default:
-                    throw new PickleException("invalid pickle opcode 0x" + Integer.toHexString(op)
-                            + " at byte " + (in.consumed() - 1));
+                    if (!stack.memoOpcode(op, in)) {
+                        throw new PickleException("invalid pickle opcode 0x" + Integer.toHexString(op)
+                                + " at byte " + (in.consumed() - 1));
+                    }
             }
         }
     }
 
-    // ---- the stack ----
-
-    private void push(Object o) throws IOException {
-        if (stack.size() >= options.maxMemoEntries()) {
-            throw new MemoryLimitException("pickle stack size", stack.size() + 1L, options.maxMemoEntries());
-        }
-        stack.add(o);
-    }
-
-    private Object pop(String op) throws PickleException {
-        int top = stack.size() - 1;
-        if (top < 0 || (markCount > 0 && top < marks[markCount - 1])) {
-            throw new PickleException(op + " on an empty stack (corrupt pickle)");
-        }
-        return stack.remove(top);
-    }
-
-    private Object peek(String op) throws PickleException {
-        int top = stack.size() - 1;
-        if (top < 0 || (markCount > 0 && top < marks[markCount - 1])) {
-            throw new PickleException(op + " on an empty stack (corrupt pickle)");
-        }
-        return stack.get(top);
-    }
-
-    private void pushMark() throws IOException {
-        if (markCount >= options.maxNesting()) {
-            throw new MemoryLimitException("pickle mark nesting", markCount + 1L, options.maxNesting());
-        }
-        if (markCount == marks.length) {
-            marks = Arrays.copyOf(marks, marks.length * 2);
-        }
-        marks[markCount++] = stack.size();
-    }
-
-    /** Pops everything above the top mark, and the mark. */
-    private List<Object> popMark(String op) throws PickleException {
-        if (markCount == 0) {
-            throw new PickleException(op + " without a MARK (corrupt pickle)");
-        }
-        int from = marks[--markCount];
-        List<Object> sub = stack.subList(from, stack.size());
-        List<Object> items = new ArrayList<>(sub);
-        sub.clear();
-        return items;
-    }
-
     // ---- the memo ----
 
-    private void putMemo(long index) throws IOException {
-        if (index < 0 || index >= options.maxMemoEntries()) {
-            throw new MemoryLimitException("pickle memo index", index, options.maxMemoEntries());
-        }
-        if (memo.size() >= options.maxMemoEntries()) {
-            throw new MemoryLimitException("pickle memo size", memo.size() + 1L, options.maxMemoEntries());
-        }
-        memo.put((int) index, peek("PUT"));
-    }
-
-    private Object getMemo(long index) throws PickleException {
-        Object v = memo.get((int) Math.min(index, Integer.MAX_VALUE));
-        if (v == null && (index > Integer.MAX_VALUE || !memo.containsKey((int) index))) {
-            throw new PickleException("memo entry " + index + " is read before it was stored (corrupt pickle)");
-        }
-        return v;
-    }
-
-    private static long parseMemoIndex(String line) throws PickleException {
+    static long parseMemoIndex(String line) throws PickleException {
         try {
             return Long.parseLong(line.trim());
         } catch (NumberFormatException e) {
@@ -521,12 +445,24 @@ public final class PickleMachine {
     // ---- globals and calls ----
 
     private PyGlobal global(String module, String name) throws IOException {
-        PickleImport imp = new PickleImport(module, name, record);
+        return checked(new PickleImport(module, name, record));
+    }
+
+    private PyGlobal computedGlobal() throws IOException {
+        return checked(PickleImport.computed(record));
+    }
+
+    /** What an unknown global or a call of one made: in Python it could be any object, a str included. */
+    private static boolean isCallResult(Object o) {
+        return o instanceof PyObject || o instanceof PyGlobal;
+    }
+
+    private PyGlobal checked(PickleImport imp) throws IOException {
         imports.add(imp);
         if (imp.safety() == ImportSafety.DANGEROUS && !options.allowDangerousImports()) {
             throw new UnsafeModelException(imp);
         }
-        return new PyGlobal(module, name);
+        return new PyGlobal(imp.module(), imp.name());
     }
 
     private Object call(Object callable, PyTuple args) throws IOException {
@@ -688,27 +624,61 @@ public final class PickleMachine {
         }
     }
 
-    /** Python refuses unhashable keys; refusing them too keeps Java's recursive hashCode off deep lists. */
-    private static Object checkHashable(Object key, String op) throws PickleException {
-        if (key instanceof PyTuple) {
-            PyTuple t = (PyTuple) key;
-            if (t.depth() > MAX_HASHED_TUPLE_DEPTH) {
-                throw new PickleException(op + ": a dict key or set item nests tuples " + t.depth()
+    /**
+     * Python refuses unhashable keys; refusing them too keeps Java's recursive hashCode off deep
+     * lists. Tuples and frozensets are hashable, so their nesting is bounded instead.
+     */
+    private Object checkHashable(Object key, String op) throws PickleException {
+        if (key instanceof PyTuple || key instanceof Set && isFrozen(key)) {
+            int depth = hashDepth(key, op);
+            if (depth > MAX_HASHED_TUPLE_DEPTH) {
+                throw new PickleException(op + ": a dict key or set item nests tuples or frozensets " + depth
                         + " deep (limit " + MAX_HASHED_TUPLE_DEPTH + ")");
-            }
-            for (Object o : t) {
-                if (o instanceof PyTuple) {
-                    continue; // depth already bounded; items are checked when the inner tuple is used as a key
-                }
-                checkHashable(o, op);
             }
             return key;
         }
-        if (key instanceof PyDict || key instanceof Set && !isFrozen(key)
+        if (key instanceof PyDict || key instanceof Set
                 || key instanceof List || key instanceof PyBytes && ((PyBytes) key).isBytearray()) {
             throw new PickleException(op + ": unhashable " + typeName(key) + " used as a dict key or set item");
         }
         return key;
+    }
+
+    /**
+     * How deeply tuples and frozensets nest in {@code root} (1 for one holding neither), measured
+     * without recursion; also refuses an unhashable item anywhere inside, as Python's hash would.
+     * Both are immutable, so each one's depth is computed once.
+     */
+    private int hashDepth(Object root, String op) throws PickleException {
+        Deque<Object> work = new ArrayDeque<>();
+        work.push(root);
+        while (!work.isEmpty()) {
+            Object top = work.peek();
+            if (hashDepths.containsKey(top)) {
+                work.pop();
+                continue;
+            }
+            int deepest = 0;
+            boolean ready = true;
+            for (Object item : (Iterable<?>) top) {
+                if (item instanceof PyTuple || item instanceof Set && isFrozen(item)) {
+                    Integer d = hashDepths.get(item);
+                    if (d == null) {
+                        work.push(item);
+                        ready = false;
+                    } else {
+                        deepest = Math.max(deepest, d);
+                    }
+                } else {
+                    checkHashable(item, op);
+                }
+            }
+            if (ready) {
+                work.pop();
+                hashDepths.put(top, deepest + 1);
+            }
+        }
+        return hashDepths.get(root);
     }
 
     private static boolean isFrozen(Object set) {
@@ -731,14 +701,6 @@ public final class PickleMachine {
         long n = (int) in.readLittleEndian(4);
         if (n < 0) {
             throw new PickleException("negative string length " + n);
-        }
-        return n;
-    }
-
-    private long readLength8(String what) throws IOException {
-        long n = in.readLittleEndian(8);
-        if (n < 0) {
-            throw new MemoryLimitException(what + " length", n & Long.MAX_VALUE, in.remaining());
         }
         return n;
     }
@@ -769,6 +731,12 @@ public final class PickleMachine {
 
     private static Object parseInt(String line, String op) throws PickleException {
         String s = line.trim();
+        int digits = s.length() - (s.startsWith("-") || s.startsWith("+") ? 1 : 0);
+        if (digits > MAX_INT_DIGITS) {
+            // Parsing is quadratic in the digits: a megabyte of them would take minutes.
+            throw new PickleException(op + " with a number of " + digits + " digits (Python's limit is "
+                    + MAX_INT_DIGITS + ")");
+        }
         try {
             BigInteger v = new BigInteger(s);
             return v.bitLength() < 64 ? (Object) v.longValue() : v;
@@ -790,7 +758,7 @@ public final class PickleMachine {
         return v.bitLength() < 64 ? (Object) v.longValue() : v;
     }
 
-    private static String utf8(byte[] b) throws PickleException {
+    static String utf8(byte[] b) throws PickleException {
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -803,7 +771,7 @@ public final class PickleMachine {
     }
 
     /** Python 2 {@code str}: torch.load decodes it as UTF-8; latin-1 keeps any other bytes. */
-    private static Object decodePython2String(byte[] b) {
+    static Object decodePython2String(byte[] b) {
         try {
             return utf8(b);
         } catch (PickleException e) {
@@ -811,11 +779,11 @@ public final class PickleMachine {
         }
     }
 
-    private static Object decodePython2String(String quotedContent) {
+    static Object decodePython2String(String quotedContent) {
         return decodePython2String(unescapePythonString(quotedContent));
     }
 
-    private static String unquote(String line) throws PickleException {
+    static String unquote(String line) throws PickleException {
         String s = line;
         if (s.length() >= 2 && (s.charAt(0) == '\'' || s.charAt(0) == '"') && s.charAt(s.length() - 1) == s.charAt(0)) {
             return s.substring(1, s.length() - 1);
@@ -872,7 +840,7 @@ public final class PickleMachine {
     }
 
     /** raw-unicode-escape, the encoding of protocol 0's UNICODE and PERSID lines. */
-    private static String decodeRawUnicodeEscape(String s) {
+    static String decodeRawUnicodeEscape(String s) {
         StringBuilder sb = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -944,7 +912,7 @@ public final class PickleMachine {
         return "a " + o.getClass().getSimpleName();
     }
 
-    private static String abbreviate(String s) {
+    static String abbreviate(String s) {
         String t = s.length() > 40 ? s.substring(0, 40) + "..." : s;
         StringBuilder sb = new StringBuilder();
         for (char c : t.toCharArray()) {

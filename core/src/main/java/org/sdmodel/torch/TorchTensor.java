@@ -75,6 +75,13 @@ final class TorchTensor implements Tensor {
         this.dense = isDense && (!storage.bigEndian || elementSize == 1);
     }
 
+    /**
+     * A view with stride 0 ({@code expand}) repeats its storage's elements: a file of a few bytes
+     * could claim a terabyte tensor, which is what convert and prune would write out. Such views
+     * larger than their storage are refused beyond this size; real ones are a few kilobytes.
+     */
+    static final long MAX_EXPANDED_BYTES = 1L << 30;
+
     /** Checks that every element of the view lies inside its (placed) storage. */
     void checkBounds() throws TorchFormatException {
         long storageElements = storage.byteLength() / elementSize;
@@ -82,6 +89,11 @@ final class TorchTensor implements Tensor {
             throw new TorchFormatException("a tensor of shape " + java.util.Arrays.toString(shape)
                     + " reaches element " + lastIndex + " of storage '" + storage.key + "', which holds "
                     + storageElements);
+        }
+        if (byteSize() > storage.byteLength() && byteSize() > MAX_EXPANDED_BYTES) {
+            throw new TorchFormatException("an expanded view of shape " + java.util.Arrays.toString(shape)
+                    + " would be " + byteSize() + " bytes from " + storage.byteLength() + " bytes of storage '"
+                    + storage.key + "' (more than " + MAX_EXPANDED_BYTES + " bytes of repeats are refused)");
         }
     }
 

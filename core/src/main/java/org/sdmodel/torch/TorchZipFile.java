@@ -6,7 +6,9 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormat;
@@ -71,6 +73,27 @@ public final class TorchZipFile {
             ch.close();
             throw e;
         }
+    }
+
+    /** A record of a zip checkpoint: its name in the archive and where its stored bytes are in the file. */
+    public record Record(String name, long offset, long size) {
+    }
+
+    /**
+     * The records of a torch zip file that hold pickles (names ending in {@code .pkl}: the
+     * checkpoint's {@code data.pkl}, TorchScript's {@code constants.pkl}), in directory order.
+     * The zip directory is validated as {@link #open} validates it; the pickles are not read.
+     *
+     * @throws ZipFormatException if the zip directory is invalid
+     */
+    public static List<Record> pickleRecords(FileChannel ch) throws IOException {
+        List<Record> out = new ArrayList<>();
+        for (ZipDirectory.Entry e : ZipDirectory.read(ch).entries().values()) {
+            if (e.name().endsWith(".pkl")) {
+                out.add(new Record(e.name(), e.dataOffset(), e.size()));
+            }
+        }
+        return out;
     }
 
     /** The folder all records share: torch names it freely, so it is found from {@code data.pkl}. */

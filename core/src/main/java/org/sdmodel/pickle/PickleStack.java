@@ -1,0 +1,153 @@
+package org.sdmodel.pickle;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.sdmodel.MemoryLimitException;
+import org.sdmodel.ReadOptions;
+
+/**
+ * The stack, marks and memo of a pickle virtual machine, as CPython's unpickler keeps them, with
+ * the limits of {@link ReadOptions}: the stack and the memo hold at most
+ * {@link ReadOptions#maxMemoEntries()} items, marks nest at most {@link ReadOptions#maxNesting()}
+ * deep. {@link PickleMachine} keeps values on it, {@link PickleImportScanner} only what it needs
+ * to follow imports.
+ */
+final class PickleStack {
+    private final ReadOptions options;
+    private final ArrayList<Object> items = new ArrayList<>();
+    private int[] marks = new int[16];
+    private int markCount;
+    // Memo indices are any unsigned 32-bit number (LONG_BINPUT) or text; only the count is limited.
+    private final Map<Long, Object> memo = new HashMap<>();
+
+    PickleStack(ReadOptions options) {
+        this.options = options;
+    }
+
+    void push(Object o) throws MemoryLimitException {
+        if (items.size() >= options.maxMemoEntries()) {
+            throw new MemoryLimitException("pickle stack size", items.size() + 1L, options.maxMemoEntries());
+        }
+        items.add(o);
+    }
+
+    /** The top item; the items below the top mark are out of reach, as in CPython. */
+    Object peek(String op) throws PickleException {
+        int top = items.size() - 1;
+        if (top < 0 || markCount > 0 && top < marks[markCount - 1]) {
+            throw new PickleException(op + " on an empty stack (corrupt pickle)");
+        }
+        return items.get(top);
+    }
+
+    Object pop(String op) throws PickleException {
+        Object o = peek(op);
+        items.remove(items.size() - 1);
+        return o;
+    }
+
+    /** {@code POP}: with nothing above the top mark, CPython discards the mark itself. */
+    void popItemOrMark() throws PickleException {
+        if (markCount > 0 && items.size() == marks[markCount - 1]) {
+            dropMark("POP");
+        } else {
+            pop("POP");
+        }
+    }
+
+    void pushMark() throws MemoryLimitException {
+        if (markCount >= options.maxNesting()) {
+            throw new MemoryLimitException("pickle mark nesting", markCount + 1L, options.maxNesting());
+        }
+        if (markCount == marks.length) {
+            marks = Arrays.copyOf(marks, marks.length * 2);
+        }
+        marks[markCount++] = items.size();
+    }
+
+    /** How many items are above the top mark (all items if there is none). */
+    int itemsAboveMark() {
+        return items.size() - (markCount > 0 ? marks[markCount - 1] : 0);
+    }
+
+    /** Pops everything above the top mark, and the mark; returns what was above it. */
+    List<Object> popMark(String op) throws PickleException {
+        int from = topMark(op);
+        List<Object> above = items.subList(from, items.size());
+        List<Object> out = new ArrayList<>(above);
+        above.clear();
+        return out;
+    }
+
+    /** Pops everything above the top mark, and the mark, keeping nothing. */
+    void dropMark(String op) throws PickleException {
+        int from = topMark(op);
+        items.subList(from, items.size()).clear();
+    }
+
+    private int topMark(String op) throws PickleException {
+        if (markCount == 0) {
+            throw new PickleException(op + " without a MARK (corrupt pickle)");
+        }
+        return marks[--markCount];
+    }
+
+    /**
+     * Runs {@code op} if it is one of the memo opcodes ({@code PUT}, {@code BINPUT}, {@code
+     * LONG_BINPUT}, {@code MEMOIZE}, {@code GET}, {@code BINGET}, {@code LONG_BINGET}), reading
+     * its argument from {@code in}; they mean the same to every reader of pickles.
+     *
+     * @return false if {@code op} is not a memo opcode
+     */
+    boolean memoOpcode(int op, PickleInput in) throws IOException {
+        switch (op) {
+            case PickleMachine.PUT:
+                putMemo(PickleMachine.parseMemoIndex(in.readLine("PUT")));
+                return true;
+            case PickleMachine.BINPUT:
+                putMemo(in.readByte());
+                return true;
+            case PickleMachine.LONG_BINPUT:
+                putMemo(in.readLittleEndian(4));
+                return true;
+            case PickleMachine.MEMOIZE:
+                putMemo(memo.size());
+                return true;
+            case PickleMachine.GET:
+                push(getMemo(PickleMachine.parseMemoIndex(in.readLine("GET"))));
+                return true;
+            case PickleMachine.BINGET:
+                push(getMemo(in.readByte()));
+                return true;
+            case PickleMachine.LONG_BINGET:
+                push(getMemo(in.readLittleEndian(4)));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** Stores the top item under {@code index}. */
+    private void putMemo(long index) throws PickleException, MemoryLimitException {
+        if (index < 0) {
+            throw new PickleException("negative memo index " + index + " (corrupt pickle)");
+        }
+        if (memo.size() >= options.maxMemoEntries() && !memo.containsKey(index)) {
+            throw new MemoryLimitException("pickle memo size", memo.size() + 1L, options.maxMemoEntries());
+        }
+        memo.put(index, peek("PUT"));
+    }
+
+    private Object getMemo(long index) throws PickleException {
+        Object v = memo.get(index);
+        if (v == null && !memo.containsKey(index)) {
+            throw new PickleException("memo entry " + index + " is read before it was stored (corrupt pickle)");
+        }
+        return v;
+    }
+
+}
