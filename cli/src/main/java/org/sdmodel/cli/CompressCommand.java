@@ -21,10 +21,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code sdmodel compress}: a file to FILE.zst, checked by decompressing it again. */
 @Command(name = "compress", mixinStandardHelpOptions = true,
-        description = {
-            "Compress files with zstd (multi-threaded, with a checksum and the size in the frame header), for",
-            "archiving or moving them; every sdmodel command reads the result as it is. The output is",
-            "decompressed again and compared with the input (SHA-256) before it appears. Default output: FILE.zst."})
+        description = "Compress files with zstd (multi-threaded, with a checksum and the size in the frame "
+                + "header), for archiving or moving them; every sdmodel command reads the result as it is. "
+                + "The output is decompressed again and compared with the input (SHA-256) before it appears. "
+                + "Default output: FILE.zst.")
 final class CompressCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to compress (any file; model files are what it is tuned for).")

@@ -23,11 +23,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code sdmodel decompress}: FILE.zst to FILE, checksum verified, atomically. */
 @Command(name = "decompress", mixinStandardHelpOptions = true,
-        description = {
-            "Decompress zstd files (any zstd file: several frames, --long windows up to 31). Each frame's",
-            "checksum and declared size are verified when the file has them, before the output appears;",
-            "corrupt or truncated input writes nothing. Default output: FILE without .zst. (Other sdmodel",
-            "commands read X.ckpt.zst directly; this is for other tools.)"})
+        description = "Decompress zstd files (any zstd file: several frames, --long windows up to 31). Each "
+                + "frame's checksum and declared size are verified when the file has them, before the output "
+                + "appears; corrupt or truncated input writes nothing. Default output: FILE without .zst. "
+                + "(Other sdmodel commands read X.ckpt.zst directly; this is for other tools.)")
 final class DecompressCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "zstd files to decompress.")

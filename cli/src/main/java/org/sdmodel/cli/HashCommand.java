@@ -25,12 +25,12 @@ import picocli.CommandLine.Spec;
 
 /** {@code sdmodel hash}: the hashes the web UI and model sites name a file by. */
 @Command(name = "hash", mixinStandardHelpOptions = true,
-        description = {
-            "Hash files the way the Stable Diffusion web UI and model sites do: the full sha256, autov1 (the web UI's",
-            "old model hash), autov2 (the short hash shown beside a checkpoint), autov3 (safetensors only: the hash of",
-            "everything after the header, which survives metadata edits). Names official releases by their sha256.",
-            "With --webui, records each sha256 in the web UI's cache.json, so that it does not hash the file again",
-            "at start-up (run it while the web UI is stopped)."})
+        description = "Hash files the way the Stable Diffusion web UI and model sites do: the full sha256, autov1 "
+                + "(the web UI's old model hash), autov2 (the short hash shown beside a checkpoint), autov3 "
+                + "(safetensors only: the hash of everything after the header, which survives metadata "
+                + "edits). Names official releases by their sha256. With --webui, records each sha256 in the "
+                + "web UI's cache.json, so that it does not hash the file again at start-up (run it while the "
+                + "web UI is stopped).")
 final class HashCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to hash (any file; autov3 needs safetensors).")

@@ -33,10 +33,10 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code sdmodel inspect}: what a model file is and holds. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {
-            "Show what a model file is and holds: its architecture (and the keys that decide it), components,",
-            "training baggage (EMA copies, optimizer state), what prune would write, format, tensors, metadata.",
-            "Reads no tensor data (except CLIP's 77 position ids), so it takes seconds on any file."})
+        description = "Show what a model file is and holds: its architecture (and the keys that decide it), "
+                + "components, training baggage (EMA copies, optimizer state), what prune would write, "
+                + "format, tensors, metadata. Reads no tensor data (except CLIP's 77 position ids), so it "
+                + "takes seconds on any file.")
 final class InspectCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Model files (.ckpt, .pt, .pth, .bin, .safetensors).")

@@ -15,11 +15,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code sdmodel install-v2}: an SD 2.x 768-v checkpoint and its v-prediction config, into the web UI. */
 @Command(name = "install-v2", mixinStandardHelpOptions = true,
-        description = {
-            "Install a Stable Diffusion 2.x v-prediction checkpoint (768-v-ema.ckpt) into the AUTOMATIC1111 web UI:",
-            "the checkpoint into models/Stable-Diffusion, and beside it the v-prediction config renamed after it",
-            "(768-v-ema.yaml), which is how the web UI finds it. Without that config SD 2.0 768-v renders noise",
-            "or fails to load. Everything is checked first; a failure leaves the folder as it was."})
+        description = "Install a Stable Diffusion 2.x v-prediction checkpoint (768-v-ema.ckpt) into the "
+                + "AUTOMATIC1111 web UI: the checkpoint into models/Stable-Diffusion, and beside it the "
+                + "v-prediction config renamed after it (768-v-ema.yaml), which is how the web UI finds it. "
+                + "Without that config SD 2.0 768-v renders noise or fails to load. Everything is checked "
+                + "first; a failure leaves the folder as it was.")
 final class InstallV2Command implements Callable<Integer> {
 
     @Parameters(paramLabel = "CKPT", arity = "0..1",

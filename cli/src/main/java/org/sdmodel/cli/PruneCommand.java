@@ -13,6 +13,7 @@ import org.sdmodel.prune.EmaPolicy;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.zstd.ZstdSettings;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,20 +22,16 @@ import picocli.CommandLine.Spec;
 
 /** {@code sdmodel prune}: the state dict only, EMA weights swapped in, fp16, as safetensors. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = {
-            "Shrink a checkpoint for the web UI: keep the state dict, drop optimizer states and other training",
-            "baggage, use (or drop, or keep) the EMA weights, convert floating tensors to fp16 bit for bit as",
-            "torch's .half() does, and write safetensors. Default output: <stem>-pruned.safetensors beside the",
-            "input (<stem>-ema-pruned.safetensors when EMA weights were swapped in). Inputs may be zstd-compressed",
-            "(X.ckpt.zst); an output named *.zst, or --zstd, is written compressed."})
+        description = "Shrink a checkpoint for the web UI: keep the state dict, drop optimizer states and other "
+                + "training baggage, use (or drop, or keep) the EMA weights, convert floating tensors to fp16 "
+                + "bit for bit as torch's .half() does, and write safetensors. Default output: "
+                + "<stem>-pruned.safetensors beside the input (<stem>-ema-pruned.safetensors when EMA weights "
+                + "were swapped in). Inputs may be zstd-compressed (X.ckpt.zst); an output named *.zst, or "
+                + "--zstd, is written compressed.")
 final class PruneCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Checkpoints to prune (.ckpt, .pt, .pth, .bin, .safetensors).")
     List<Path> inputs;
-
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT",
-            description = "Output file (one input) or folder (several inputs).")
-    Path output;
 
     @Option(names = "--ema", paramLabel = "MODE", defaultValue = "use",
             description = "use: model.* weights take their EMA copies' values; drop: EMA copies are dropped; keep: both stay. Default: ${DEFAULT-VALUE}.")
@@ -50,29 +47,14 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--drop", paramLabel = "REGEX", description = "Drop tensors whose name matches (e.g. '^first_stage_model\\.').")
     String drop;
 
-    @Option(names = "--force", description = "Replace an existing output.")
-    boolean force;
-
     @Option(names = "--dry-run", description = "Show what would be kept, dropped and converted; write nothing.")
     boolean dryRun;
-
-    @Option(names = "--verify", description = "After writing, re-read all data and compare it with the source.")
-    boolean verify;
-
-    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
-    boolean quiet;
-
-    @Option(names = "--json", description = "Print the summary as JSON.")
-    boolean json;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: cores, at most 4).")
     Integer threads;
 
-    @Option(names = "--zstd", paramLabel = "LEVEL", arity = "0..1", fallbackValue = "" + ZstdSettings.DEFAULT_LEVEL,
-            preprocessor = OptionalNumber.class,
-            description = "Compress the output with zstd (level 1-19, default ${FALLBACK-VALUE}); default names get .zst."
-                    + " An output named *.zst is compressed without it.")
-    Integer zstd;
+    @Mixin
+    WriteOptions write;
 
     @Spec
     CommandSpec spec;
@@ -87,13 +69,10 @@ final class PruneCommand implements Callable<Integer> {
             }
             options = options.withThreads(threads);
         }
-        checkMultipleOutputs(spec, inputs, output);
-        checkZstdLevel(spec, zstd);
-        String zst = zstd != null ? ".zst" : "";
-        return runAll(spec, inputs, options, json, quiet, dryRun, verify, force, true,
-                (input, plan) -> OutputPaths.resolve(input, output,
-                        (plan.emaSwapped() > 0 ? "-ema-pruned.safetensors" : "-pruned.safetensors") + zst),
-                output, zstd);
+        String zst = write.zstd != null ? ".zst" : "";
+        return runAll(spec, inputs, options, write, dryRun, true,
+                (input, plan) -> OutputPaths.resolve(input, write.output,
+                        (plan.emaSwapped() > 0 ? "-ema-pruned.safetensors" : "-pruned.safetensors") + zst));
     }
 
     static void checkZstdLevel(CommandSpec spec, Integer level) {
@@ -119,25 +98,20 @@ final class PruneCommand implements Callable<Integer> {
         }
     }
 
-    /** Runs a prune job per input; the worst exit code wins, and every input is tried. */
-    static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, boolean json, boolean quiet,
-            boolean dryRun, boolean verify, boolean force, boolean recordEmaAndPrecision, PruneJob.Naming naming) {
-        return runAll(spec, inputs, options, json, quiet, dryRun, verify, force, recordEmaAndPrecision, naming, null, null);
-    }
-
     /**
-     * The same, with the {@code -o} option (zstd-compressed inputs are decompressed into the
-     * output's folder) and a zstd level for every output (null: only outputs named *.zst).
+     * Runs a prune job per input; the worst exit code wins, and every input is tried. Inputs that
+     * are zstd-compressed are decompressed into the output's folder.
      */
-    static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, boolean json, boolean quiet,
-            boolean dryRun, boolean verify, boolean force, boolean recordEmaAndPrecision, PruneJob.Naming naming,
-            Path outputOption, Integer zstdLevel) {
+    static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, WriteOptions write, boolean dryRun,
+            boolean recordEmaAndPrecision, PruneJob.Naming naming) {
+        checkMultipleOutputs(spec, inputs, write.output);
+        checkZstdLevel(spec, write.zstd);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ObjectMapper mapper = PruneJob.mapper();
-        PruneJob job = new PruneJob(out, err, json, quiet, dryRun, verify, force, recordEmaAndPrecision)
-                .tempFolder(input -> OutputPaths.folder(input, outputOption))
-                .zstd(zstdLevel, options.threads());
-        return EachInput.run(spec, inputs, json, mapper, input -> job.run(input, options, naming, mapper));
+        PruneJob job = new PruneJob(out, err, write.json, write.quiet, dryRun, write.verify, write.force, recordEmaAndPrecision)
+                .tempFolder(input -> OutputPaths.folder(input, write.output))
+                .zstd(write.zstd, options.threads());
+        return EachInput.run(spec, inputs, write.json, mapper, input -> job.run(input, options, naming, mapper));
     }
 }

@@ -60,13 +60,26 @@ public final class FileRegionTensor implements Tensor {
 
     @Override
     public int read(long position, ByteBuffer dst) throws IOException {
+        return readRegion(channel, offset, byteSize, position, dst);
+    }
+
+    /**
+     * Reads bytes {@code position..} of the region of {@code size} bytes at {@code offset} in a
+     * file into {@code dst}, until it is full or the region ends: the positional read behind every
+     * dense tensor, safetensors' and torch's alike.
+     *
+     * @return the number of bytes read; 0 at or past the end of the region
+     * @throws EOFException if the file is shorter than the region
+     */
+    public static int readRegion(FileChannel channel, long offset, long size, long position, ByteBuffer dst)
+            throws IOException {
         if (position < 0) {
             throw new IllegalArgumentException("negative position " + position);
         }
-        if (position >= byteSize || !dst.hasRemaining()) {
+        if (position >= size || !dst.hasRemaining()) {
             return 0;
         }
-        int want = (int) Math.min(dst.remaining(), byteSize - position);
+        int want = (int) Math.min(dst.remaining(), size - position);
         ByteBuffer view = dst.duplicate();
         view.limit(view.position() + want);
         int total = 0;

@@ -6,6 +6,7 @@ import java.lang.ref.SoftReference;
 import java.nio.ByteBuffer;
 import org.sdmodel.DType;
 import org.sdmodel.Tensor;
+import org.sdmodel.io.FileRegionTensor;
 
 /**
  * A tensor of a torch checkpoint: a view (offset, shape, strides) of a storage. Dense views in
@@ -125,6 +126,10 @@ final class TorchTensor implements Tensor {
     @Override
     public int read(long position, ByteBuffer dst) throws IOException {
         long size = byteSize();
+        if (dense) {
+            return FileRegionTensor.readRegion(storage.channel, storage.dataOffset() + offset * elementSize, size,
+                    position, dst);
+        }
         if (position < 0) {
             throw new IllegalArgumentException("negative position " + position);
         }
@@ -132,21 +137,6 @@ final class TorchTensor implements Tensor {
             return 0;
         }
         int want = (int) Math.min(dst.remaining(), size - position);
-        if (dense) {
-            long base = storage.dataOffset() + offset * elementSize + position;
-            ByteBuffer view = dst.duplicate();
-            view.limit(view.position() + want);
-            int total = 0;
-            while (view.hasRemaining()) {
-                int k = storage.channel.read(view, base + total);
-                if (k < 0) {
-                    throw new EOFException("the file ends inside storage '" + storage.key + "'");
-                }
-                total += k;
-            }
-            dst.position(dst.position() + total);
-            return total;
-        }
         gather(position, dst, want);
         return want;
     }
