@@ -57,7 +57,7 @@ public final class ModelScanner {
      *     whose {@link ScanReport#problems()} say what is wrong
      */
     public static ScanReport scan(Path file, ReadOptions options) throws IOException {
-        if (org.sdmodel.zstd.ZstdFiles.isZstd(file)) {
+        if (!java.nio.file.Files.isDirectory(file) && java.nio.file.Files.exists(file) && org.sdmodel.zstd.ZstdFiles.isZstd(file)) {
             // A .zst file is scanned as what it decompresses to, in a temporary copy.
             Path dir = options.tempDirectory() != null ? options.tempDirectory()
                     : Path.of(System.getProperty("java.io.tmpdir"));
