@@ -26,6 +26,8 @@ final class TorchTensor implements Tensor {
     private final int elementSize;
     private final long lastIndex;
     private final boolean dense;
+    /** Row-major in its storage, whatever the byte order. */
+    private final boolean contiguous;
     private volatile SoftReference<ByteBuffer> spanCache = new SoftReference<>(null);
 
     /**
@@ -73,6 +75,7 @@ final class TorchTensor implements Tensor {
         }
         this.numel = n;
         this.lastIndex = last;
+        this.contiguous = isDense;
         this.dense = isDense && (!storage.bigEndian || elementSize == 1);
     }
 
@@ -137,6 +140,23 @@ final class TorchTensor implements Tensor {
             return 0;
         }
         int want = (int) Math.min(dst.remaining(), size - position);
+        if (contiguous && position % elementSize == 0 && want >= elementSize) {
+            // A big-endian file: read whole elements as a region, then reverse each in place.
+            ByteBuffer whole = dst.duplicate();
+            whole.limit(whole.position() + want - want % elementSize);
+            int start = whole.position();
+            int n = FileRegionTensor.readRegion(storage.channel, storage.dataOffset() + offset * elementSize, size,
+                    position, whole);
+            for (int i = start; i < start + n; i += elementSize) {
+                for (int a = i, b = i + elementSize - 1; a < b; a++, b--) {
+                    byte t = whole.get(a);
+                    whole.put(a, whole.get(b));
+                    whole.put(b, t);
+                }
+            }
+            dst.position(start + n);
+            return n;
+        }
         gather(position, dst, want);
         return want;
     }
