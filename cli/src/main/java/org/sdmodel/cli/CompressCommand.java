@@ -1,6 +1,5 @@
 package org.sdmodel.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -65,11 +64,10 @@ final class CompressCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         ZstdSettings chosen = settings;
-        ObjectMapper mapper = PruneJob.mapper();
-        return EachInput.run(spec, inputs, outputs.json, mapper, input -> compress(input, chosen, mapper));
+        return EachInput.run(spec, inputs, outputs.json, input -> compress(input, chosen));
     }
 
-    private ObjectNode compress(Path input, ZstdSettings settings, ObjectMapper mapper) throws CliException {
+    private ObjectNode compress(Path input, ZstdSettings settings) throws CliException {
         ZstdCommands.requireFile(input);
         try {
             if (ZstdFiles.isZstd(input)) {
@@ -104,7 +102,7 @@ final class CompressCommand implements Callable<Integer> {
             throw Failures.writing(target, e);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        ObjectNode s = ZstdCommands.summary(mapper, input, target, result, seconds);
+        ObjectNode s = ZstdCommands.summary(input, target, result, seconds);
         s.put("level", settings.level());
         s.put("threads", settings.workers());
         s.put("long_window_log", settings.longWindowLog());

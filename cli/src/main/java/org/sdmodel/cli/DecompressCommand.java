@@ -1,6 +1,5 @@
 package org.sdmodel.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,11 +40,10 @@ final class DecompressCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PruneCommand.checkMultipleOutputs(spec, inputs, outputs.output);
-        ObjectMapper mapper = PruneJob.mapper();
-        return EachInput.run(spec, inputs, outputs.json, mapper, input -> decompress(input, mapper));
+        return EachInput.run(spec, inputs, outputs.json, input -> decompress(input));
     }
 
-    private ObjectNode decompress(Path input, ObjectMapper mapper) throws CliException {
+    private ObjectNode decompress(Path input) throws CliException {
         ZstdCommands.requireFile(input);
         ZstdFrameHeader header;
         long compressedSize;
@@ -85,7 +83,7 @@ final class DecompressCommand implements Callable<Integer> {
             throw Failures.writing(target, e);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        ObjectNode s = ZstdCommands.summary(mapper, input, target, result, seconds);
+        ObjectNode s = ZstdCommands.summary(input, target, result, seconds);
         s.put("checksum_verified", header.checksum());
         if (!outputs.json) {
             ZstdCommands.print(spec.commandLine().getOut(), input, target, result, seconds, false,

@@ -1,6 +1,5 @@
 package org.sdmodel.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
@@ -23,10 +22,10 @@ final class EachInput {
         ObjectNode run(Path input) throws CliException;
     }
 
-    static int run(CommandSpec spec, List<Path> inputs, boolean json, ObjectMapper mapper, Job job) {
+    static int run(CommandSpec spec, List<Path> inputs, boolean json, Job job) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ArrayNode results = mapper.createArrayNode();
+        ArrayNode results = Json.array();
         int worst = ExitCode.OK;
         for (Path input : inputs) {
             try {
@@ -37,11 +36,7 @@ final class EachInput {
             }
         }
         if (json && results.size() > 0) {
-            try {
-                out.println(mapper.writeValueAsString(inputs.size() == 1 ? results.get(0) : results));
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
+            out.println(Json.write(inputs.size() == 1 ? results.get(0) : results));
         }
         out.flush();
         return worst;

@@ -1,7 +1,5 @@
 package org.sdmodel.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -56,8 +54,7 @@ final class HashCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ArrayNode all = mapper.createArrayNode();
+        ArrayNode all = Json.array();
         int worst = ExitCode.OK;
         if (webui != null && WebUiHashCache.usesCacheFolder(webui)) {
             err.println("sdmodel: note: " + webui.resolve("cache") + " exists: web UI versions that keep their cache"
@@ -65,7 +62,7 @@ final class HashCommand implements Callable<Integer> {
         }
         for (Path file : files) {
             try {
-                ObjectNode r = hashOne(mapper, file, err);
+                ObjectNode r = hashOne(file, err);
                 if (json) {
                     all.add(r);
                 } else {
@@ -77,13 +74,13 @@ final class HashCommand implements Callable<Integer> {
             }
         }
         if (json && all.size() > 0) {
-            out.println(mapper.writeValueAsString(files.size() == 1 ? all.get(0) : all));
+            out.println(Json.write(files.size() == 1 ? all.get(0) : all));
         }
         out.flush();
         return worst;
     }
 
-    private ObjectNode hashOne(ObjectMapper mapper, Path file, PrintWriter err) throws CliException {
+    private ObjectNode hashOne(Path file, PrintWriter err) throws CliException {
         if (Files.isDirectory(file)) {
             throw new CliException(ExitCode.INVALID_INPUT, file + ": is a directory, not a model file");
         }
@@ -101,18 +98,18 @@ final class HashCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw Failures.reading(file, e);
         }
-        ObjectNode r = mapper.createObjectNode();
+        ObjectNode r = Json.object();
         r.put("file", file.toString());
-        r.setAll(hashesJson(mapper, hashes));
-        r.set("known_model", knownJson(mapper, KnownModels.bySha256(hashes.sha256()).orElse(null)));
+        r.setAll(hashesJson(hashes));
+        r.set("known_model", knownJson(KnownModels.bySha256(hashes.sha256()).orElse(null)));
         if (webui != null) {
-            r.set("webui", record(mapper, file, mtime, hashes.sha256(), err));
+            r.set("webui", record(file, mtime, hashes.sha256(), err));
         }
         return r;
     }
 
     /** Writes the hash into the web UI's cache.json; returns what was done. */
-    private ObjectNode record(ObjectMapper mapper, Path file, double mtime, String sha256, PrintWriter err)
+    private ObjectNode record(Path file, double mtime, String sha256, PrintWriter err)
             throws CliException {
         Path cache = WebUiHashCache.cacheFile(webui);
         String title = WebUiHashCache.checkpointTitle(webui, file);
@@ -134,7 +131,7 @@ final class HashCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw Failures.writing(cache, e);
         }
-        ObjectNode w = mapper.createObjectNode();
+        ObjectNode w = Json.object();
         w.put("cache", cache.toString());
         w.put("title", title);
         w.put("mtime", mtime);
@@ -143,8 +140,8 @@ final class HashCommand implements Callable<Integer> {
     }
 
     /** {@code sha256}, {@code autov1}, {@code autov2}, {@code autov3} and {@code size}. */
-    static ObjectNode hashesJson(ObjectMapper mapper, ModelHashes h) {
-        ObjectNode o = mapper.createObjectNode();
+    static ObjectNode hashesJson(ModelHashes h) {
+        ObjectNode o = Json.object();
         o.put("size", h.size());
         o.put("sha256", h.sha256());
         o.put("autov1", h.autov1());
@@ -154,11 +151,11 @@ final class HashCommand implements Callable<Integer> {
     }
 
     /** A known release as JSON, or JSON null. */
-    static JsonNode knownJson(ObjectMapper mapper, KnownModel k) {
+    static JsonNode knownJson(KnownModel k) {
         if (k == null) {
             return NullNode.getInstance();
         }
-        ObjectNode o = mapper.createObjectNode();
+        ObjectNode o = Json.object();
         o.put("file_name", k.fileName());
         o.put("release", k.release());
         o.put("architecture", k.architecture().label());

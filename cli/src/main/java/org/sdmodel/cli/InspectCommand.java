@@ -1,8 +1,6 @@
 package org.sdmodel.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
@@ -61,14 +59,13 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ArrayNode all = mapper.createArrayNode();
+        ArrayNode all = Json.array();
         int worst = ExitCode.OK;
         for (Path file : files) {
             try (ModelFile model = ModelFile.open(file)) {
                 ModelHashes hashes = hash ? hash(file) : null;
                 ModelInspection inspection = Inspector.inspect(model, hashes == null ? null : hashes.sha256());
-                ObjectNode report = report(mapper, model, inspection, hashes);
+                ObjectNode report = report(model, inspection, hashes);
                 if (json) {
                     all.add(report);
                 } else {
@@ -81,7 +78,7 @@ final class InspectCommand implements Callable<Integer> {
             }
         }
         if (json) {
-            out.println(mapper.writeValueAsString(files.size() == 1 && all.size() == 1 ? all.get(0) : all));
+            out.println(Json.write(files.size() == 1 && all.size() == 1 ? all.get(0) : all));
         }
         out.flush();
         return worst;
@@ -95,8 +92,8 @@ final class InspectCommand implements Callable<Integer> {
         }
     }
 
-    private ObjectNode report(ObjectMapper mapper, ModelFile model, ModelInspection i, ModelHashes hashes) throws Exception {
-        ObjectNode r = mapper.createObjectNode();
+    private ObjectNode report(ModelFile model, ModelInspection i, ModelHashes hashes) throws Exception {
+        ObjectNode r = Json.object();
         r.put("file", model.path().toString());
         r.put("format", model.format().name().toLowerCase(Locale.ROOT));
         r.put("size", model.size());
@@ -116,8 +113,8 @@ final class InspectCommand implements Callable<Integer> {
         r.put("prediction", i.prediction().type().label());
         r.put("prediction_basis", i.prediction().basis());
         if (hashes != null) {
-            r.set("hashes", HashCommand.hashesJson(mapper, hashes));
-            r.set("known_model", HashCommand.knownJson(mapper, i.knownModel()));
+            r.set("hashes", HashCommand.hashesJson(hashes));
+            r.set("known_model", HashCommand.knownJson(i.knownModel()));
         }
         ObjectNode components = r.putObject("components");
         for (Component c : i.components().values()) {

@@ -1,6 +1,5 @@
 package org.sdmodel.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,10 +107,9 @@ final class PruneCommand implements Callable<Integer> {
         checkZstdLevel(spec, write.zstd);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ObjectMapper mapper = PruneJob.mapper();
         PruneJob job = new PruneJob(out, err, write.json, write.quiet, dryRun, write.verify, write.force, recordEmaAndPrecision)
                 .tempFolder(input -> OutputPaths.folder(input, write.output))
                 .zstd(write.zstd, options.threads());
-        return EachInput.run(spec, inputs, write.json, mapper, input -> job.run(input, options, naming, mapper));
+        return EachInput.run(spec, inputs, write.json, input -> job.run(input, options, naming));
     }
 }

@@ -1,7 +1,5 @@
 package org.sdmodel.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
@@ -108,7 +106,7 @@ final class PruneJob {
     }
 
     /** Runs the job on one input; returns a JSON summary. */
-    ObjectNode run(Path input, PruneOptions options, Naming naming, ObjectMapper mapper) throws CliException {
+    ObjectNode run(Path input, PruneOptions options, Naming naming) throws CliException {
         trace("start");
         try (ModelFile model = open(input)) {
             trace("opened");
@@ -133,7 +131,7 @@ final class PruneJob {
                 throw new CliException(ExitCode.INVALID_INPUT, input + ": cannot be written as safetensors: " + e.getMessage());
             }
             ZstdSettings zstd = compression(output);
-            ObjectNode summary = summary(mapper, input, output, model, plan, writer);
+            ObjectNode summary = summary(input, output, model, plan, writer);
             if (zstd != null) {
                 summary.put("zstd_level", zstd.level());
             }
@@ -304,9 +302,9 @@ final class PruneJob {
         return m;
     }
 
-    private ObjectNode summary(ObjectMapper mapper, Path input, Path output, ModelFile model, PrunePlan plan,
+    private ObjectNode summary(Path input, Path output, ModelFile model, PrunePlan plan,
             SafetensorsWriter writer) {
-        ObjectNode s = mapper.createObjectNode();
+        ObjectNode s = Json.object();
         s.put("input", input.toString());
         s.put("output", output.toString());
         s.put("dry_run", dryRun);
@@ -409,9 +407,6 @@ final class PruneJob {
                 z.uncompressedSha256());
     }
 
-    static ObjectMapper mapper() {
-        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    }
 
     /** Small facts about a plan for the summary. */
     private static final class PrunePlanFacts {

@@ -1,7 +1,5 @@
 package org.sdmodel.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -50,8 +48,7 @@ final class ScanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        ArrayNode all = mapper.createArrayNode();
+        ArrayNode all = Json.array();
         int worst = ExitCode.OK;
         for (Path file : files) {
             ScanReport report;
@@ -76,13 +73,13 @@ final class ScanCommand implements Callable<Integer> {
                         + (report.problems().size() > 1 ? " (and " + (report.problems().size() - 1) + " more problems)" : ""));
             }
             if (json) {
-                all.add(toJson(mapper, report, verdict));
+                all.add(toJson(report, verdict));
             } else {
                 printText(out, report, verdict);
             }
         }
         if (json) {
-            out.println(mapper.writeValueAsString(files.size() == 1 ? all.get(0) : all));
+            out.println(Json.write(files.size() == 1 ? all.get(0) : all));
         }
         out.flush();
         return worst;
@@ -131,8 +128,8 @@ final class ScanCommand implements Callable<Integer> {
                 + " unknown, " + r.imports(ImportSafety.SAFE).size() + " safe imports";
     }
 
-    private ObjectNode toJson(ObjectMapper mapper, ScanReport r, Verdict verdict) {
-        ObjectNode o = mapper.createObjectNode();
+    private ObjectNode toJson(ScanReport r, Verdict verdict) {
+        ObjectNode o = Json.object();
         o.put("file", r.file().toString());
         o.put("format", r.format() == null ? null : r.format().name().toLowerCase(Locale.ROOT));
         o.put("verdict", verdict.label());

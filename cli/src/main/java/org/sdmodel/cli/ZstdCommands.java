@@ -1,6 +1,5 @@
 package org.sdmodel.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -23,8 +22,8 @@ final class ZstdCommands {
         }
     }
 
-    static ObjectNode summary(ObjectMapper mapper, Path input, Path output, ZstdResult r, double seconds) {
-        ObjectNode s = mapper.createObjectNode();
+    static ObjectNode summary(Path input, Path output, ZstdResult r, double seconds) {
+        ObjectNode s = Json.object();
         s.put("input", input.toString());
         s.put("output", output.toString());
         s.put("uncompressed_bytes", r.uncompressedBytes());

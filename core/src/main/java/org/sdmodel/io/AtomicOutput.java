@@ -118,7 +118,7 @@ public final class AtomicOutput implements Closeable {
         flusher = new Thread(() -> {
             try {
                 while (!stopFlushing) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(250_000_000L);
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);
                     if (!stopFlushing) {
                         channel.force(false);
                     }
