@@ -6,7 +6,8 @@
 # Needs: JDK 17+, /usr/bin/python3 with torch (apt-get install -y python3-torch), GNU time
 # (apt-get install -y time). Inputs are generated once into $SDMODEL_BENCH_DIR (default target/bench)
 # and reused; outputs are deleted after each size. Each tool runs on the same warm input (read once
-# before measuring) and writes its output durably (fsync), as sdmodel does.
+# before measuring) and writes its output durably (fsync), as sdmodel does. Each figure is the
+# median of SDMODEL_BENCH_REPS runs (default 3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$root/testdata/bench
@@ -19,13 +20,19 @@ divisors=("$@")
 sdmodel=$root/cli/target/sdmodel
 [ -x "$sdmodel" ] || (cd "$root" && ./mvnw -q -B package -DskipTests)
 
-# measure NAME CMD...: runs CMD under GNU time; sets WALL CPU RSS_MB.
+# measure NAME CMD...: runs CMD $reps times under GNU time; sets WALL CPU RSS_MB of the run with
+# the median wall time (single runs vary by 15% or more, mostly in the final fsync).
+reps=${SDMODEL_BENCH_REPS:-3}
 measure() {
   local name=$1; shift
-  if ! /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt"; then
-    echo "$name failed:" >&2; cat "$work/err.txt" >&2; exit 1
-  fi
-  read -r WALL user sys rss < "$work/time.txt"
+  : > "$work/runs.txt"
+  for _ in $(seq "$reps"); do
+    if ! /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt"; then
+      echo "$name failed:" >&2; cat "$work/err.txt" >&2; exit 1
+    fi
+    cat "$work/time.txt" >> "$work/runs.txt"
+  done
+  read -r WALL user sys rss < <(sort -n "$work/runs.txt" | sed -n "$(( (reps + 1) / 2 ))p")
   CPU=$(awk "BEGIN {printf \"%.2f\", $user + $sys}")
   RSS_MB=$((rss / 1024))
 }
