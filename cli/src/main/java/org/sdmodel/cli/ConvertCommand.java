@@ -33,6 +33,6 @@ final class ConvertCommand implements Callable<Integer> {
     public Integer call() {
         String suffix = write.zstd != null ? ".safetensors.zst" : ".safetensors";
         return PruneCommand.runAll(spec, inputs, PruneOptions.lossless(), write, false, false,
-                (input, plan) -> OutputPaths.resolve(input, write.output, suffix));
+                (input, plan) -> OutputPaths.resolve(input, write.out.output, suffix));
     }
 }

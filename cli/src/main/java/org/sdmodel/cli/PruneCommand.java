@@ -70,7 +70,7 @@ final class PruneCommand implements Callable<Integer> {
         }
         String zst = write.zstd != null ? ".zst" : "";
         return runAll(spec, inputs, options, write, dryRun, true,
-                (input, plan) -> OutputPaths.resolve(input, write.output,
+                (input, plan) -> OutputPaths.resolve(input, write.out.output,
                         (plan.emaSwapped() > 0 ? "-ema-pruned.safetensors" : "-pruned.safetensors") + zst));
     }
 
@@ -103,13 +103,13 @@ final class PruneCommand implements Callable<Integer> {
      */
     static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, WriteOptions write, boolean dryRun,
             boolean recordEmaAndPrecision, PruneJob.Naming naming) {
-        checkMultipleOutputs(spec, inputs, write.output);
+        checkMultipleOutputs(spec, inputs, write.out.output);
         checkZstdLevel(spec, write.zstd);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        PruneJob job = new PruneJob(out, err, write.json, write.quiet, dryRun, write.verify, write.force, recordEmaAndPrecision)
-                .tempFolder(input -> OutputPaths.folder(input, write.output))
+        PruneJob job = new PruneJob(out, err, write.out.json, write.out.quiet, dryRun, write.verify, write.out.force, recordEmaAndPrecision)
+                .tempFolder(input -> OutputPaths.folder(input, write.out.output))
                 .zstd(write.zstd, options.threads());
-        return EachInput.run(spec, inputs, write.json, input -> job.run(input, options, naming));
+        return EachInput.run(spec, inputs, write.out.json, input -> job.run(input, options, naming));
     }
 }

@@ -1,25 +1,16 @@
 package org.sdmodel.cli;
 
-import java.nio.file.Path;
 import org.sdmodel.zstd.ZstdSettings;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The output options {@code prune} and {@code convert} share (a picocli mixin). */
+/** The output options {@code prune} and {@code convert} share: those of every writing command, plus --verify and --zstd. */
 final class WriteOptions {
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Output file (one input) or folder (several inputs).")
-    Path output;
-
-    @Option(names = "--force", description = "Replace an existing output.")
-    boolean force;
+    @Mixin
+    OutputOptions out;
 
     @Option(names = "--verify", description = "After writing, re-read all data and compare it with the source.")
     boolean verify;
-
-    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
-    boolean quiet;
-
-    @Option(names = "--json", description = "Print the summary as JSON.")
-    boolean json;
 
     @Option(names = "--zstd", paramLabel = "LEVEL", arity = "0..1", fallbackValue = "" + ZstdSettings.DEFAULT_LEVEL,
             preprocessor = OptionalNumber.class,
