@@ -2,6 +2,8 @@ package org.sdmodel.cli;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,17 +17,6 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Read, prune and install Stable Diffusion model files (PyTorch .ckpt/.pt/.pth/.bin and .safetensors).",
-        subcommands = {
-            InspectCommand.class,
-            HashCommand.class,
-            ConvertCommand.class,
-            PruneCommand.class,
-            ScanCommand.class,
-            InstallV2Command.class,
-            CompressCommand.class,
-            DecompressCommand.class,
-            CommandLine.HelpCommand.class
-        },
         footerHeading = "%nExit codes:%n",
         footer = {
             "  0  success",
@@ -58,10 +49,37 @@ public final class Main implements Runnable {
         return run(out, err, args);
     }
 
+    /**
+     * The subcommands by name, in the order help lists them. Only the one being run is built:
+     * picocli reads a command's annotations by reflection when the command is added, which cost
+     * about 0.1 s of start-up for the seven that a run does not use.
+     */
+    private static final Map<String, Class<?>> COMMANDS = new LinkedHashMap<>();
+
+    static {
+        COMMANDS.put("inspect", InspectCommand.class);
+        COMMANDS.put("hash", HashCommand.class);
+        COMMANDS.put("convert", ConvertCommand.class);
+        COMMANDS.put("prune", PruneCommand.class);
+        COMMANDS.put("scan", ScanCommand.class);
+        COMMANDS.put("install-v2", InstallV2Command.class);
+        COMMANDS.put("compress", CompressCommand.class);
+        COMMANDS.put("decompress", DecompressCommand.class);
+        COMMANDS.put("help", CommandLine.HelpCommand.class);
+    }
+
     /** Runs sdmodel writing to the given streams; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         Main main = new Main();
         CommandLine cl = new CommandLine(main);
+        // Settings below reach the subcommands added before them, so add these first.
+        String named = commandName(args);
+        for (Map.Entry<String, Class<?>> c : COMMANDS.entrySet()) {
+            // "help", no command, an unknown one or an @argument file: all, for listings and suggestions
+            if (named == null || named.equals("help") || !COMMANDS.containsKey(named) || named.equals(c.getKey())) {
+                cl.addSubcommand(c.getKey(), c.getValue());
+            }
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -95,6 +113,16 @@ public final class Main implements Runnable {
             out.flush();
             err.flush();
         }
+    }
+
+    /** The first argument that is not an option: the command's name if it is one. */
+    private static String commandName(String[] args) {
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                return a; // sdmodel's own options (--debug, --help, --version) take no value
+            }
+        }
+        return null;
     }
 
     /** The version from the jar's manifest. */

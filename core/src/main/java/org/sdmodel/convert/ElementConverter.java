@@ -177,25 +177,16 @@ public final class ElementConverter {
         return a / x * b;
     }
 
-    // The kernels. Each converts a block into scratch arrays in one tight loop with no branch on
-    // the data, then looks through the results for zeros, infinities and NaNs, the only outputs
-    // that can mean a lost value. Counting in the converting loop itself made it about 40%
-    // slower; as a second pass over a block still in L1 it costs little. The choice between
-    // conversions is made once per block, outside the loops.
+    // The kernels. Each converts a block at a time through scratch arrays small enough to stay
+    // in L1 cache. The choice between conversions is made once per block, outside the loops.
 
     private void fromF32(IntBuffer in, ShortBuffer out, ConversionStats stats) {
         int[] a = ints();
         short[] r = outShorts();
-        int infinity = outputInfinity16();
         while (in.hasRemaining()) {
             int n = Math.min(BLOCK, in.remaining());
             in.get(a, 0, n);
-            narrowF32(a, r, n);
-            for (int i = 0; i < n; i++) {
-                if (isSpecial16(r[i], infinity)) {
-                    countF32(stats, a[i], (r[i] & 0x7FFF) == 0);
-                }
-            }
+            narrowF32(a, null, r, n, stats);
             out.put(r, 0, n);
         }
     }
@@ -205,17 +196,11 @@ public final class ElementConverter {
         long[] d = longs();
         int[] a = ints();
         short[] r = outShorts();
-        int infinity = outputInfinity16();
         while (in.hasRemaining()) {
             int n = Math.min(BLOCK, in.remaining());
             in.get(d, 0, n);
             f64ToF32(d, a, n);
-            narrowF32(a, r, n);
-            for (int i = 0; i < n; i++) {
-                if (isSpecial16(r[i], infinity)) {
-                    countF64(stats, d[i], (r[i] & 0x7FFF) == 0);
-                }
-            }
+            narrowF32(a, d, r, n, stats);
             out.put(r, 0, n);
         }
     }
@@ -238,15 +223,56 @@ public final class ElementConverter {
         }
     }
 
-    private void narrowF32(int[] a, short[] r, int n) {
+    /**
+     * Narrows float32 bits to half or bfloat16 and counts what was lost, in two passes. The first
+     * applies the common case's formula to every element: adds, masks and shifts with no branch,
+     * which the JIT compiles to SIMD instructions (about 3 times faster than one exact conversion
+     * per element, which it cannot vectorise). The second pass narrows to 16 bits and redoes the
+     * few elements outside the common case exactly, counting those that can mean a lost value:
+     * zeros, infinities and NaNs.
+     *
+     * @param d the float64 inputs {@code a} was rounded from, or null if {@code a} is the input
+     */
+    private void narrowF32(int[] a, long[] d, short[] r, int n, ConversionStats stats) {
+        int[] h = outInts();
         if (to == DType.F16) {
             for (int i = 0; i < n; i++) {
-                r[i] = (short) FloatBits.f32ToF16(a[i]);
+                h[i] = ((a[i] >>> 16) & 0x8000) | FloatBits.f32ToF16NormalMagnitude(a[i] & 0x7FFF_FFFF);
+            }
+            for (int i = 0; i < n; i++) {
+                int v = h[i];
+                if (!FloatBits.isF16NormalRange(a[i])) { // zero, subnormal, overflow, infinity, NaN
+                    v = FloatBits.f32ToF16(a[i]);
+                    if (isSpecial16(v, FloatBits.F16_INFINITY)) {
+                        count(stats, a, d, i, v);
+                    }
+                }
+                r[i] = (short) v;
             }
         } else {
             for (int i = 0; i < n; i++) {
-                r[i] = (short) FloatBits.f32ToBf16(a[i]);
+                h[i] = FloatBits.f32ToBf16NotNaN(a[i]);
             }
+            for (int i = 0; i < n; i++) {
+                int v = h[i];
+                // A NaN input always lands here too: rounding it up gives a magnitude of 0x7F80 or
+                // more, or wraps to zero.
+                if (isSpecial16(v, FloatBits.BF16_INFINITY)) {
+                    v = FloatBits.f32ToBf16(a[i]);
+                    count(stats, a, d, i, v);
+                }
+                r[i] = (short) v;
+            }
+        }
+    }
+
+    /** Counts element {@code i}, whose 16-bit result {@code v} is a zero, an infinity or a NaN. */
+    private static void count(ConversionStats stats, int[] a, long[] d, int i, int v) {
+        boolean outputZero = (v & 0x7FFF) == 0;
+        if (d != null) {
+            countF64(stats, d[i], outputZero);
+        } else {
+            countF32(stats, a[i], outputZero);
         }
     }
 

@@ -54,17 +54,33 @@ public final class FloatBits {
         if (magnitude >= F16_OVERFLOW_F32) {
             return sign | (magnitude > F32_INFINITY ? F16_NAN : F16_INFINITY);
         }
-        // Normal halves: rebias the exponent (127 - 15 = 112), then round the 13 dropped bits to
-        // nearest even by adding 0xFFF plus the lowest kept bit. A carry out of the mantissa
-        // steps the exponent up, which is the correctly rounded result; the inputs whose carry
-        // would reach the infinity exponent were handled above.
-        int normal = (magnitude - (112 << 23) + 0xFFF + ((magnitude >>> 13) & 1)) >>> 13;
+        int normal = f32ToF16NormalMagnitude(magnitude);
         // Subnormal halves are multiples of 2^-24. Adding 0.5f makes the FPU round the value to a
         // multiple of 2^-24 (0.5's ulp), ties to even; the excess over 0.5 is the half's bits.
         // 2^-14 - 2^-25 and above round up to 0x400, the smallest normal half, as they should.
         int subnormal = Float.floatToRawIntBits(Float.intBitsToFloat(magnitude) + 0.5f) - 0x3F00_0000;
         // Both candidates are computed and one selected: no data-dependent branch in the common case.
         return sign | (magnitude < 0x3880_0000 ? subnormal : normal);
+    }
+
+    /**
+     * The half of a float32 magnitude whose half is normal, that is in {@code [2^-14 - 2^-25,
+     * 65520)} ({@link #isF16NormalRange}); any other input gives a meaningless result. Rebiases
+     * the exponent (127 - 15 = 112), then rounds the 13 dropped bits to nearest even by adding
+     * 0xFFF plus the lowest kept bit. A carry out of the mantissa steps the exponent up, which is
+     * the correctly rounded result. Only adds, masks and shifts: loops of it compile to SIMD.
+     */
+    static int f32ToF16NormalMagnitude(int magnitude) {
+        return (magnitude - (112 << 23) + 0xFFF + ((magnitude >>> 13) & 1)) >>> 13;
+    }
+
+    /**
+     * True if the float32 {@code f32} (any sign) becomes a normal half, so that
+     * {@link #f32ToF16NormalMagnitude} gives its magnitude.
+     */
+    static boolean isF16NormalRange(int f32) {
+        // one unsigned comparison: magnitudes below 0x3880_0000 wrap to large values
+        return Integer.compareUnsigned((f32 & 0x7FFF_FFFF) - 0x3880_0000, F16_OVERFLOW_F32 - 0x3880_0000) < 0;
     }
 
     /** float32 to bfloat16, as {@code tensor.bfloat16()} on a contiguous tensor. */
