@@ -28,8 +28,6 @@ public final class AtomicOutput implements Closeable {
     /** Suffix of temporary files, so that a user can recognise (and delete) one left by a killed run. */
     public static final String TEMP_SUFFIX = ".sdmodel-partial";
 
-    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
-
     private final Path target;
     private final Path temp;
     private final boolean overwrite;
@@ -69,7 +67,10 @@ public final class AtomicOutput implements Closeable {
         FileChannel ch = null;
         Path temp = null;
         for (int attempt = 0; ch == null; attempt++) {
-            temp = dir.resolve("." + abs.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + TEMP_SUFFIX);
+            // The name only has to be new: CREATE_NEW refuses an existing file or link, and a
+            // clash is retried. So no SecureRandom, whose seeding cost the CLI 25 ms of start-up.
+            long random = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+            temp = dir.resolve("." + abs.getFileName() + "." + Long.toUnsignedString(random, 36) + TEMP_SUFFIX);
             try {
                 ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
             } catch (FileAlreadyExistsException e) {

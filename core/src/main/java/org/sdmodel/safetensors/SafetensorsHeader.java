@@ -55,19 +55,25 @@ final class SafetensorsHeader {
 
     private static final String METADATA_KEY = "__metadata__";
 
-    private static final JsonFactory JSON = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(MAX_NESTING)
-                    // The header limit already bounds every string; Jackson's own defaults (20 M
-                    // characters, 50,000 for names) would refuse headers the reference reads.
-                    .maxStringLength(Integer.MAX_VALUE)
-                    .maxNameLength(Integer.MAX_VALUE)
-                    .build())
-            // Tensor names are all distinct; interning them would only cost memory and expose
-            // the symbol table's hash-collision limit to hostile files.
-            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
-            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
-            .build();
+    /**
+     * Built when a header is first parsed, not when the writer merely uses this class's string
+     * helpers: setting up Jackson is a noticeable part of the CLI's start-up.
+     */
+    private static final class Json {
+        static final JsonFactory FACTORY = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(MAX_NESTING)
+                        // The header limit already bounds every string; Jackson's own defaults (20 M
+                        // characters, 50,000 for names) would refuse headers the reference reads.
+                        .maxStringLength(Integer.MAX_VALUE)
+                        .maxNameLength(Integer.MAX_VALUE)
+                        .build())
+                // Tensor names are all distinct; interning them would only cost memory and expose
+                // the symbol table's hash-collision limit to hostile files.
+                .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+                .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+                .build();
+    }
 
     /** One tensor's entry, as validated. */
     record Entry(String name, DType dtype, long[] shape, long begin, long end) {
@@ -174,7 +180,7 @@ final class SafetensorsHeader {
     }
 
     private static Parsed parse(byte[] header) throws SafetensorsException {
-        try (JsonParser p = JSON.createParser(header)) {
+        try (JsonParser p = Json.FACTORY.createParser(header)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new SafetensorsException(Rule.INVALID_HEADER_START, "the header is not a JSON object");
             }

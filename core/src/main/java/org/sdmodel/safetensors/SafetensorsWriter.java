@@ -203,9 +203,14 @@ public final class SafetensorsWriter {
      * The reference's order: dtype descending, then name. Comparing code points orders strings as
      * their UTF-8 bytes do (String.compareTo compares UTF-16 units, which differs above U+FFFF).
      */
-    private static final Comparator<TensorSpec> FILE_ORDER = Comparator
-            .comparing(TensorSpec::dtype, Comparator.reverseOrder())
-            .thenComparing(TensorSpec::name, SafetensorsWriter::compareCodePoints);
+    private static final Comparator<TensorSpec> FILE_ORDER = new Comparator<>() {
+        // a class, not a chain of lambdas: each lambda costs the CLI's start-up a generated class
+        @Override
+        public int compare(TensorSpec a, TensorSpec b) {
+            int byDtype = b.dtype.compareTo(a.dtype);
+            return byDtype != 0 ? byDtype : compareCodePoints(a.name, b.name);
+        }
+    };
 
     private static int compareCodePoints(String a, String b) {
         int i = 0;
