@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
-import org.sdmodel.DType;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormat;
 import org.sdmodel.ReadOptions;
@@ -109,8 +108,7 @@ final class PruneJob {
     /** Runs the job on one input; returns a JSON summary. */
     ObjectNode run(Path input, PruneOptions options, Naming naming) throws CliException {
         trace("start");
-        try (ConversionWarmUp warmUp = dryRun ? null : ConversionWarmUp.start(options.precision().target(DType.F32));
-                ModelFile model = open(input)) {
+        try (ModelFile model = open(input)) {
             trace("opened");
             PrunePlan plan;
             try {
@@ -147,9 +145,6 @@ final class PruneJob {
             ZstdResult compressed = null;
             try (AtomicOutput target = AtomicOutput.create(output, force)) {
                 try {
-                    if (warmUp != null) {
-                        warmUp.close(); // the workers need the cores now
-                    }
                     trace("planned");
                     if (zstd == null) {
                         // the disk flushes the output while the CPU converts; commit's flush finds little left
