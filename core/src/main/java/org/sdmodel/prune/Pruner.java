@@ -209,6 +209,32 @@ public final class Pruner {
     }
 
     /**
+     * The cheap self-check after writing: reads back the file's header and compares it byte for
+     * byte with the one the writer meant to write (so every name, dtype, shape and offset is as
+     * planned), and checks the file's size. Reads no tensor data, and needs no JSON parser: the
+     * writer's header is valid safetensors by construction (pinned by its tests against the
+     * reference library), so only what reached the file is in question.
+     *
+     * @throws PruneException if the header or the size differs
+     */
+    public static void checkWritten(SafetensorsWriter writer, FileChannel file) throws IOException {
+        long size = file.size();
+        if (size != writer.fileSize()) {
+            throw new PruneException("self-check: the output is " + size + " bytes, " + writer.fileSize() + " were written");
+        }
+        byte[] expected = writer.header();
+        ByteBuffer actual = ByteBuffer.allocate(expected.length);
+        while (actual.hasRemaining()) {
+            if (file.read(actual, actual.position()) < 0) {
+                throw new PruneException("self-check: the output ends inside its header");
+            }
+        }
+        if (!java.util.Arrays.equals(expected, actual.array())) {
+            throw new PruneException("self-check: the output's header differs from the one written");
+        }
+    }
+
+    /**
      * Checks a written file against the plan. The header check (names, dtypes, shapes) is cheap
      * and always worth doing; with {@code data} every tensor is re-read from the source,
      * converted again and compared byte for byte with the output.
