@@ -13,6 +13,7 @@ import org.sdmodel.io.AtomicOutput;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
 import org.sdmodel.prune.Pruner;
+import org.sdmodel.safetensors.SafetensorsWriter;
 import org.sdmodel.testing.TestFiles;
 
 /** The library examples of the README, as written there, on a bundled fixture. */
@@ -44,7 +45,9 @@ class ReadmeExampleTest {
         try (ModelFile model = ModelFile.open(in);
              AtomicOutput out = AtomicOutput.create(target, false)) {
             PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults());
-            Pruner.write(plan, Pruner.writerFor(plan, Map.of("format", "pt")), out.channel(), Pruner.Progress.NONE);
+            SafetensorsWriter writer = Pruner.writerFor(plan, Map.of("format", "pt"));
+            Pruner.write(plan, writer, out.channel(), Pruner.Progress.NONE);
+            Pruner.checkWritten(writer, out.channel());    // header bytes and size, as meant
             out.commit();
         }
         try (ModelFile pruned = ModelFile.open(target)) {
