@@ -3,18 +3,17 @@ package org.sdmodel.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sdmodel.testing.TestFiles;
+import org.sdmodel.testing.Tmpfs;
 
 /**
  * An output that cannot be written (no permission, a read-only file system, a full disk) gives
@@ -45,7 +44,7 @@ class WriteFailuresTest {
     @Test
     void aReadOnlyFileSystem() throws Exception {
         try (Tmpfs ro = Tmpfs.mount(dir.resolve("ro"), "ro,size=64k")) {
-            assertRefused(ro.path, "read-only file system");
+            assertRefused(ro.path(), "read-only file system");
         }
     }
 
@@ -53,7 +52,7 @@ class WriteFailuresTest {
     void aFullDisk() throws Exception {
         // 8 KiB of space; the outputs are about 30 and 50 KiB.
         try (Tmpfs small = Tmpfs.mount(dir.resolve("small"), "size=8k")) {
-            assertRefused(small.path, "no space left on the device");
+            assertRefused(small.path(), "no space left on the device");
         }
     }
 
@@ -67,34 +66,6 @@ class WriteFailuresTest {
             assertTrue(r.err.toLowerCase(java.util.Locale.ROOT).contains(why), r.err);
             try (Stream<Path> left = Files.list(folder)) {
                 assertEquals(List.of(), left.toList(), "files left behind");
-            }
-        }
-    }
-
-    /** A tmpfs mounted for one test (root only); skips the test where mounting is not possible. */
-    static final class Tmpfs implements AutoCloseable {
-        final Path path;
-
-        private Tmpfs(Path path) {
-            this.path = path;
-        }
-
-        static Tmpfs mount(Path at, String options) throws Exception {
-            Files.createDirectories(at);
-            Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", options, "sdmodel-test", at.toString())
-                    .redirectErrorStream(true).start();
-            boolean mounted = p.waitFor(20, TimeUnit.SECONDS) && p.exitValue() == 0;
-            assumeTrue(mounted, "cannot mount a tmpfs here: " + new String(p.getInputStream().readAllBytes()).strip());
-            return new Tmpfs(at);
-        }
-
-        @Override
-        public void close() throws IOException {
-            Process p = new ProcessBuilder("umount", path.toString()).redirectErrorStream(true).start();
-            try {
-                p.waitFor(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
             }
         }
     }

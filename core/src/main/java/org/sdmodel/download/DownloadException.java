@@ -1,0 +1,31 @@
+package org.sdmodel.download;
+
+import java.io.IOException;
+import java.net.URI;
+
+/**
+ * A download was refused or could not finish. The subclasses name the refusals a caller may want
+ * to tell apart; this class itself covers the rest (a server breaking the HTTP rules, an unusable
+ * proxy setting, another download writing the same {@code .part}). The message is one line that
+ * names the address and the problem.
+ */
+public class DownloadException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final transient URI uri;
+
+    public DownloadException(URI uri, String message) {
+        super(message);
+        this.uri = uri;
+    }
+
+    public DownloadException(URI uri, String message, Throwable cause) {
+        super(message, cause);
+        this.uri = uri;
+    }
+
+    /** The address asked for (before any redirect). */
+    public URI uri() {
+        return uri;
+    }
+}
