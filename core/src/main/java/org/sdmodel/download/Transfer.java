@@ -266,7 +266,7 @@ final class Transfer {
 
     private IOException giveUp(Retryable last, int retried, long furthest) {
         String tries = retried == 0 ? "" : " (" + retried + (retried == 1 ? " retry" : " retries") + " brought nothing more)";
-        if (last.shortBody && total >= 0) {
+        if (last.shortBody && total >= 0 && retried > 0) {
             return new TruncatedDownloadException(uri, furthest, total, uri + ": the server ended the body at "
                     + bytes(furthest) + " of the " + bytes(total) + " it announced" + tries
                     + ": the file on the server is incomplete, or the server cuts every answer");
@@ -481,7 +481,7 @@ final class Transfer {
             }
             HttpResponse<InputStream> r;
             try {
-                r = settings.client.send(rb.build(), HttpResponse.BodyHandlers.ofInputStream());
+                r = settings.client.send(rb.build(), BodyStream.HANDLER);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while downloading " + uri);
