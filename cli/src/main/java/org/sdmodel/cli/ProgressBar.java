@@ -17,15 +17,23 @@ final class ProgressBar implements AutoCloseable {
     private final long total;
     private final boolean enabled;
     private final long start = System.nanoTime();
-    private final AtomicLong done = new AtomicLong();
+    private final long initial;
+    private final AtomicLong done;
     private final AtomicLong lastDraw = new AtomicLong();
     private int lastLength;
 
     ProgressBar(PrintWriter err, String label, long total, boolean enabled) {
+        this(err, label, total, enabled, 0);
+    }
+
+    /** A bar that starts at {@code initial} bytes already done (a resumed download); the rate counts only new bytes. */
+    ProgressBar(PrintWriter err, String label, long total, boolean enabled, long initial) {
         this.err = err;
         this.label = label;
         this.total = Math.max(1, total);
         this.enabled = enabled;
+        this.initial = initial;
+        this.done = new AtomicLong(initial);
     }
 
     /** True when standard error is an interactive terminal. */
@@ -47,7 +55,7 @@ final class ProgressBar implements AutoCloseable {
 
     private synchronized void draw(long now, long t) {
         double seconds = Math.max(1e-9, (t - start) / 1e9);
-        double rate = now / seconds;
+        double rate = (now - initial) / seconds;
         double fraction = Math.min(1.0, now / (double) total);
         int width = 24;
         int filled = (int) (fraction * width);

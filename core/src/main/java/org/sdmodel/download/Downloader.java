@@ -136,9 +136,13 @@ public final class Downloader {
         return proxies.route(uri);
     }
 
-    /** Whether a proxy variable of the environment carries credentials. */
-    public boolean proxyHasCredentials() {
-        return proxies.hasCredentials();
+    /**
+     * Whether a proxy variable of {@code env} carries credentials: then, for https addresses,
+     * {@code jdk.http.auth.tunneling.disabledSchemes} must be set to an empty string before the
+     * first download (see the class comment).
+     */
+    public static boolean proxyCredentialsIn(Map<String, String> env) {
+        return EnvironmentProxySelector.from(env, ProxySelector.getDefault()).hasCredentials();
     }
 
     /** Settings for a {@link Downloader}. */

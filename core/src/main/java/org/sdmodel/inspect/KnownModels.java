@@ -78,6 +78,16 @@ public final class KnownModels {
         return ALL;
     }
 
+    /** The known file released under this name ({@code 768-v-ema.ckpt}), if any. */
+    public static Optional<KnownModel> byFileName(String fileName) {
+        for (KnownModel m : ALL) {
+            if (m.fileName().equals(fileName)) {
+                return Optional.of(m);
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The known file with this sha256 (hex, either case), if any. */
     public static Optional<KnownModel> bySha256(String sha256) {
         if (sha256 == null) {

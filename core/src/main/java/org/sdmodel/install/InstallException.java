@@ -21,7 +21,9 @@ public class InstallException extends IOException {
         /** A different file already has the target's name and --force was not given. */
         TARGET_EXISTS,
         /** Not enough free space for the copy. */
-        NO_SPACE
+        NO_SPACE,
+        /** A download address that names no checkpoint file ({@code .ckpt} or {@code .safetensors}). */
+        BAD_URL
     }
 
     private final Reason reason;

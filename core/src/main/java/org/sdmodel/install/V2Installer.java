@@ -50,9 +50,20 @@ public final class V2Installer {
         COPY, MOVE, LINK
     }
 
-    /** What to install and how. */
+    /**
+     * What to install and how.
+     *
+     * @param name the checkpoint's name in the web UI, or null for the file's own name (a
+     *     download's {@code .part} is installed under the name it stands for)
+     * @param sha256 the checkpoint's sha256 when the caller already has it (a download computed
+     *     it while writing), or null to compute it
+     */
     public record Request(Path checkpoint, Path webui, Path config, Mode mode, boolean prune, boolean force,
-            boolean dryRun) {
+            boolean dryRun, String name, String sha256) {
+        /** A local checkpoint installed under its own name. */
+        public Request(Path checkpoint, Path webui, Path config, Mode mode, boolean prune, boolean force, boolean dryRun) {
+            this(checkpoint, webui, config, mode, prune, force, dryRun, null, null);
+        }
     }
 
     /** What was (or, in a dry run, would be) done. */
@@ -128,7 +139,8 @@ public final class V2Installer {
             sha = z.uncompressedSha256();
             installedSize = z.uncompressedBytes();
         } else {
-            sha = sha256(source, progress.start("sha256 " + source.getFileName(), Files.size(source)));
+            sha = req.sha256() != null ? req.sha256()
+                    : sha256(source, progress.start("sha256 " + source.getFileName(), Files.size(source)));
             installedSize = Files.size(source);
         }
         Optional<KnownModel> official = known.apply(sha);
@@ -164,7 +176,7 @@ public final class V2Installer {
         }
 
         // 3. The targets: <name> (or <stem>.safetensors when pruning) and <stem>.yaml.
-        String name = source.getFileName().toString();
+        String name = req.name() != null ? req.name() : source.getFileName().toString();
         if (compressed && name.endsWith(".zst")) {
             name = name.substring(0, name.length() - 4);
         }
