@@ -211,7 +211,10 @@ final class EnvironmentProxySelector extends ProxySelector {
         }
         List<Proxy> fromFallback = fallback.select(uri);
         if (!fromFallback.isEmpty() && fromFallback.get(0).type() == Proxy.Type.HTTP) {
-            return "through the proxy " + fromFallback.get(0).address() + " (from Java's proxy settings)";
+            SocketAddress a = fromFallback.get(0).address();
+            String where = a instanceof InetSocketAddress ? ((InetSocketAddress) a).getHostString() + ":"
+                    + ((InetSocketAddress) a).getPort() : String.valueOf(a);
+            return "through the proxy " + where + " (from Java's proxy settings)";
         }
         return "directly (no proxy set: " + variableFor(scheme) + " and ALL_PROXY are unset)";
     }

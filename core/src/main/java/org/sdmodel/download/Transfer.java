@@ -533,12 +533,14 @@ final class Transfer {
                 || e instanceof HttpConnectTimeoutException;
         if (connect && !answered) {
             String route = settings.proxies.route(at);
-            boolean direct = route.startsWith("directly");
+            String what = route.startsWith("directly")
+                    ? "cannot reach " + at.getHost() + " (" + reason + "), connecting " + route + "; behind a proxy, set "
+                            + EnvironmentProxySelector.variableFor(at.getScheme()) + "=http://host:port"
+                    // through a proxy, the connection that failed is the one to the proxy
+                    : "cannot reach " + route.substring("through ".length()) + " for " + at.getHost() + " (" + reason
+                            + "); check that setting, or list the host in NO_PROXY to connect directly";
             return new UnreachableException(uri, offset, (at.equals(uri) ? uri.toString() : at + " (redirected from " + uri + ")")
-                    + ": cannot reach " + at.getHost() + " (" + reason + "), connecting " + route
-                    + (direct ? "; behind a proxy, set " + EnvironmentProxySelector.variableFor(at.getScheme()) + "=http://host:port"
-                            : "; check that setting, or list the host in NO_PROXY to connect directly")
-                    + (offset > 0 ? "; " + part.getFileName() + " is kept to resume" : ""), e);
+                    + ": " + what + (offset > 0 ? "; " + part.getFileName() + " is kept to resume" : ""), e);
         }
         return new Retryable(at.getHost() + ": " + reason + " at " + bytes(offset), e, false, 0, null);
     }

@@ -378,8 +378,8 @@ class DownloaderTest {
         URI hub = URI.create("http://models.example/768-v-ema.ckpt");
         UnreachableException viaProxy = assertThrows(UnreachableException.class,
                 () -> quick().environment(Map.of("http_proxy", "127.0.0.1:" + proxyPort)).build().download(hub, part(), null, null));
-        assertEquals(hub + ": cannot reach models.example (connection refused), connecting through the proxy 127.0.0.1:"
-                + proxyPort + " (from http_proxy); check that setting, or list the host in NO_PROXY to connect directly",
+        assertEquals(hub + ": cannot reach the proxy 127.0.0.1:" + proxyPort + " (from http_proxy) for models.example "
+                + "(connection refused); check that setting, or list the host in NO_PROXY to connect directly",
                 viaProxy.getMessage());
         assertEquals(List.of(), files());
     }
