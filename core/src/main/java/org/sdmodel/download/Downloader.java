@@ -69,7 +69,7 @@ public final class Downloader {
     final Duration maxBackoff;
 
     private Downloader(Builder b) {
-        this.proxies = EnvironmentProxySelector.from(b.environment, ProxySelector.getDefault());
+        this.proxies = EnvironmentProxySelector.from(b.environment, jvmProxies());
         HttpClient.Builder cb = HttpClient.newBuilder()
                 // One HTTP/1.1 stream per request: a plain-http mirror is not offered an h2c
                 // upgrade, and a body cut short of its Content-Length is an error the client reports.
@@ -142,7 +142,13 @@ public final class Downloader {
      * first download (see the class comment).
      */
     public static boolean proxyCredentialsIn(Map<String, String> env) {
-        return EnvironmentProxySelector.from(env, ProxySelector.getDefault()).hasCredentials();
+        return EnvironmentProxySelector.from(env, jvmProxies()).hasCredentials();
+    }
+
+    /** The JVM's proxy selector (it honours {@code -Dhttps.proxyHost}); direct if an application removed it. */
+    private static ProxySelector jvmProxies() {
+        ProxySelector s = ProxySelector.getDefault();
+        return s != null ? s : HttpClient.Builder.NO_PROXY;
     }
 
     /** Settings for a {@link Downloader}. */
