@@ -23,4 +23,9 @@ public enum ModelFormat {
     public static ModelFormat detect(Path path) throws IOException {
         return ModelFiles.detect(path);
     }
+
+    /** The format of a file from its first bytes (up to 16 are looked at), as {@link #detect(Path)}. */
+    public static ModelFormat detect(java.nio.ByteBuffer head) throws ModelFormatException {
+        return ModelFiles.detect(head.duplicate());
+    }
 }

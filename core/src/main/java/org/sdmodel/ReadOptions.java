@@ -1,10 +1,18 @@
 package org.sdmodel;
 
 import java.nio.file.Path;
+import java.util.Objects;
+import org.sdmodel.pickle.ImportPolicy;
 
 /**
  * Limits and choices for opening a model file. The defaults suit any real checkpoint; the limits
  * are there so that a hostile file cannot make sdmodel allocate what it claims.
+ *
+ * <p>Imports: nothing a pickle imports is ever run. A <b>dangerous</b> import (see {@link
+ * ImportPolicy}) makes the reader refuse the file with {@link UnsafeModelException}, unless {@code
+ * allowDangerousImports}. An import that is <b>not allowed</b> (not on the allow list, not known to
+ * be dangerous) becomes an inert placeholder and is listed by {@link ModelFile#imports()}; with
+ * {@code refuseNotAllowedImports} it is refused too, as torch's {@code weights_only} would refuse it.
  *
  * @param allowDangerousImports when false (the default), a pickle that imports something
  *     dangerous is refused with {@link UnsafeModelException} as soon as the import is seen; when
@@ -14,6 +22,10 @@ import java.nio.file.Path;
  * @param maxMemoEntries the largest memo index a pickle may use
  * @param maxHeaderBytes the largest safetensors JSON header (the reference limit is 100,000,000)
  * @param tempDirectory where a compressed input is decompressed; null for the system default
+ * @param importPolicy the allow list and the dangerous list imports are classified by
+ * @param refuseNotAllowedImports whether an import that is not on the allow list is refused
+ *     ({@link UnsafeModelException}) rather than kept as a placeholder (never refused when
+ *     {@code allowDangerousImports}: then nothing is refused)
  */
 public record ReadOptions(
         boolean allowDangerousImports,
@@ -21,7 +33,20 @@ public record ReadOptions(
         int maxNesting,
         int maxMemoEntries,
         int maxHeaderBytes,
-        Path tempDirectory) {
+        Path tempDirectory,
+        ImportPolicy importPolicy,
+        boolean refuseNotAllowedImports) {
+
+    public ReadOptions {
+        Objects.requireNonNull(importPolicy, "importPolicy");
+    }
+
+    /** The limits alone, with the default import policy (dangerous refused, not allowed kept). */
+    public ReadOptions(boolean allowDangerousImports, long maxPickleBytes, int maxNesting, int maxMemoEntries,
+            int maxHeaderBytes, Path tempDirectory) {
+        this(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes, tempDirectory,
+                ImportPolicy.defaults(), false);
+    }
 
     /** The defaults: dangerous imports refused, 1 GiB pickles, nesting 100,000, 10 million memo entries. */
     public static ReadOptions defaults() {
@@ -30,11 +55,25 @@ public record ReadOptions(
 
     /** The same options, with dangerous imports recorded instead of refused. */
     public ReadOptions withDangerousImportsAllowed(boolean allow) {
-        return new ReadOptions(allow, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes, tempDirectory);
+        return new ReadOptions(allow, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes, tempDirectory,
+                importPolicy, refuseNotAllowedImports);
     }
 
     /** The same options, with another folder for temporary decompressed copies. */
     public ReadOptions withTempDirectory(Path dir) {
-        return new ReadOptions(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes, dir);
+        return new ReadOptions(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes, dir,
+                importPolicy, refuseNotAllowedImports);
+    }
+
+    /** The same options, classifying imports by {@code policy} (e.g. with names added by {@link ImportPolicy#allowing}). */
+    public ReadOptions withImportPolicy(ImportPolicy policy) {
+        return new ReadOptions(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes,
+                tempDirectory, policy, refuseNotAllowedImports);
+    }
+
+    /** The same options, refusing (or not) imports that are not on the allow list. */
+    public ReadOptions withNotAllowedImportsRefused(boolean refuse) {
+        return new ReadOptions(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes,
+                tempDirectory, importPolicy, refuse);
     }
 }

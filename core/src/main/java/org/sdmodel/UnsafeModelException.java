@@ -4,23 +4,32 @@ import java.io.IOException;
 import org.sdmodel.pickle.PickleImport;
 
 /**
- * The file's pickle imports something that could run code or touch the system (for example
- * {@code os.system} or {@code builtins.eval}). sdmodel never runs it, but refuses the file so that
- * nobody is led to load it elsewhere as if it were a plain checkpoint.
+ * The file is refused as unsafe: its pickle imports something dangerous (for example {@code
+ * os.system} or {@code builtins.eval}), or is written in a way sdmodel does not follow exactly as
+ * Python's unpickler would (see {@link org.sdmodel.pickle.PickleRefusedException}), so that what
+ * sdmodel reads could differ from what {@code torch.load} would run. sdmodel never runs anything; it
+ * refuses the file so that nobody is led to load it elsewhere as if it were a plain checkpoint.
  */
 public class UnsafeModelException extends IOException {
     private static final long serialVersionUID = 1L;
 
     private final transient PickleImport dangerousImport;
 
+    /** A dangerous import. */
     public UnsafeModelException(PickleImport dangerousImport) {
-        super(ModelFormatException.oneLine("dangerous import " + dangerousImport.qualifiedName()
+        super(ModelFormatException.oneLine("dangerous import " + dangerousImport.displayName()
                 + (dangerousImport.record().isEmpty() ? "" : " in " + dangerousImport.record())
                 + ": refusing the file (run 'sdmodel scan' for the full list)"));
         this.dangerousImport = dangerousImport;
     }
 
-    /** The first dangerous import found. */
+    /** A refusal for another reason, described by {@code message} (one line). */
+    protected UnsafeModelException(String message) {
+        super(ModelFormatException.oneLine(message));
+        this.dangerousImport = null;
+    }
+
+    /** The first dangerous import found, or null if the file is refused for how its pickle is written. */
     public PickleImport dangerousImport() {
         return dangerousImport;
     }

@@ -63,6 +63,7 @@ final class InspectCommand implements Callable<Integer> {
         int worst = ExitCode.OK;
         for (Path file : files) {
             try (ModelFile model = ModelFile.open(file)) {
+                ImportWarnings.print(spec.commandLine().getErr(), file, model);
                 ModelHashes hashes = hash ? hash(file) : null;
                 ModelInspection inspection = Inspector.inspect(model, hashes == null ? null : hashes.sha256());
                 ObjectNode report = report(model, inspection, hashes);

@@ -109,6 +109,7 @@ final class PruneJob {
     ObjectNode run(Path input, PruneOptions options, Naming naming) throws CliException {
         trace("start");
         try (ModelFile model = open(input)) {
+            ImportWarnings.print(err, input, model);
             trace("opened");
             PrunePlan plan;
             try {

@@ -5,41 +5,61 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import org.sdmodel.ModelFormat;
+import org.sdmodel.ReadOptions;
+import org.sdmodel.pickle.ImportPolicy;
 import org.sdmodel.pickle.ImportSafety;
 import org.sdmodel.pickle.PickleImport;
 import org.sdmodel.scan.ModelScanner;
 import org.sdmodel.scan.ScanReport;
+import org.sdmodel.scan.ScanReport.Mode;
 import org.sdmodel.scan.ScanReport.Verdict;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code sdmodel scan}: every import a file's pickles make, classified; exit 3 if one is dangerous. */
+/** {@code sdmodel scan}: every import a file's pickles make, against the allow list; exit 3 unless all are allowed. */
 @Command(name = "scan", mixinStandardHelpOptions = true,
         description = {
-            "List every import (GLOBAL, STACK_GLOBAL, INST) the pickles of a model file make, each classified as "
-                + "safe (what checkpoints use: torch's rebuild functions and storage types, OrderedDict, numpy scalars, "
-                + "Lightning callbacks), dangerous (code execution or system access: eval, exec, os, subprocess, ...) "
-                + "or unknown (anything else). Nothing is run. Safetensors files hold no code and are only validated.",
-            "Exit 0 if nothing dangerous was found, 3 if something was (with --strict, also anything unknown), "
-                + "1 if a file cannot be read."})
-final class ScanCommand implements Callable<Integer> {
+            "List every import (GLOBAL, STACK_GLOBAL, INST) the pickles of a file make, wherever Python would "
+                + "unpickle something: torch checkpoints (zip and legacy), plain pickles of any protocol, any zip "
+                + "archive (every entry that is a pickle), numpy .npy/.npz with object arrays. Nothing is run.",
+            "Each import is allowed (on sdmodel's allow list: torch's rebuild functions and storage types, "
+                + "OrderedDict, numpy scalars, Lightning callbacks and hyper-parameters...), dangerous (code "
+                + "execution or system access) or not allowed (anything else: sdmodel never runs it, torch.load would).",
+            "Exit 0 only if every import is allowed; 3 if any is not (\"unsafe to load with torch.load\"), or a pickle "
+                + "is written in a way sdmodel does not follow exactly as Python would; 1 if a file cannot be read "
+                + "(7z, tar, encrypted zip entries, a corrupt pickle)."})
+final class ScanCommand implements java.util.concurrent.Callable<Integer> {
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Model files (.ckpt, .pt, .pth, .bin, .pkl, .safetensors).")
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to scan (.ckpt, .pt, .pth, .bin, .pkl, .npy, .npz, .zip, .safetensors, ...).")
     List<Path> files;
 
     @Option(names = "--json", description = "Print JSON (one object per file; an array for several files).")
     boolean json;
 
-    @Option(names = "--strict", description = "Count unknown imports as dangerous.")
+    @Option(names = "--allow", paramLabel = "MODULE.NAME",
+            description = "Also allow this import for this run (repeatable; MODULE:NAME for a dotted name). "
+                + "A dangerous import cannot be allowed.")
+    List<String> allow = new ArrayList<>();
+
+    @Option(names = "--deny-list-only",
+            description = "The old lenient verdict: only known-dangerous imports fail the scan; imports outside the "
+                + "allow list are listed but exit 0. Not a safety check: a deny list misses what it does not know.")
+    boolean denyListOnly;
+
+    @Option(names = "--strict", description = "Accepted for compatibility: imports outside the allow list fail the "
+            + "scan by default now.")
     boolean strict;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print only one verdict line per file (and errors).")
+    boolean quiet;
 
     @Spec
     CommandSpec spec;
@@ -48,12 +68,23 @@ final class ScanCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (strict && denyListOnly) {
+            throw new ParameterException(spec.commandLine(), "--strict and --deny-list-only contradict each other");
+        }
+        ImportPolicy policy;
+        try {
+            policy = ImportPolicy.defaults().allowing(allow);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--allow " + e.getMessage());
+        }
+        ReadOptions options = ReadOptions.defaults().withImportPolicy(policy);
+        Mode mode = denyListOnly ? Mode.DENY_LIST : Mode.ALLOW_LIST;
         ArrayNode all = Json.array();
         int worst = ExitCode.OK;
         for (Path file : files) {
             ScanReport report;
             try {
-                report = ModelScanner.scan(file);
+                report = ModelScanner.scan(file, options);
             } catch (IOException | RuntimeException e) {
                 CliException f = Failures.reading(file, e);
                 err.println("sdmodel: " + f.getMessage());
@@ -66,14 +97,16 @@ final class ScanCommand implements Callable<Integer> {
                 }
                 continue;
             }
-            Verdict verdict = report.verdict(strict);
+            Verdict verdict = report.verdict(mode);
             worst = Math.max(worst, exitCode(verdict));
             if (!report.problems().isEmpty()) {
                 err.println("sdmodel: " + file + ": " + report.problems().get(0)
                         + (report.problems().size() > 1 ? " (and " + (report.problems().size() - 1) + " more problems)" : ""));
             }
             if (json) {
-                all.add(toJson(report, verdict));
+                all.add(toJson(report, verdict, mode));
+            } else if (quiet) {
+                out.println(report.file() + ": " + verdictLine(report, verdict));
             } else {
                 printText(out, report, verdict);
             }
@@ -87,7 +120,7 @@ final class ScanCommand implements Callable<Integer> {
 
     static int exitCode(Verdict verdict) {
         switch (verdict) {
-            case DANGEROUS:
+            case UNSAFE:
                 return ExitCode.UNSAFE;
             case UNREADABLE:
                 return ExitCode.INVALID_INPUT;
@@ -96,12 +129,12 @@ final class ScanCommand implements Callable<Integer> {
         }
     }
 
-    /** Dangerous first, then unknown, then safe; in order of appearance within each. */
+    /** Dangerous first, then not allowed, then allowed; in order of appearance within each. */
     private static final Comparator<PickleImport> WORST_FIRST =
             Comparator.comparing(i -> -i.safety().ordinal());
 
     private void printText(PrintWriter out, ScanReport r, Verdict verdict) {
-        out.println(r.file() + ": " + formatName(r.format()));
+        out.println(r.file() + ": " + r.container());
         for (String record : r.records()) {
             out.println("  " + record);
             List<PickleImport> imports = r.imports().stream().filter(i -> i.record().equals(record))
@@ -110,30 +143,51 @@ final class ScanCommand implements Callable<Integer> {
                 out.println("    (no imports)");
             }
             for (PickleImport i : imports) {
-                out.printf("    %-10s %s%n", i.safety().label(), i.qualifiedName());
+                out.printf("    %-12s %s%n", i.safety().label(), i.displayName());
             }
         }
-        if (r.format() == ModelFormat.SAFETENSORS) {
+        if (r.container().startsWith("safetensors")) {
             out.println("  no pickles: safetensors files hold no code");
         }
-        for (String p : r.problems()) {
-            out.println("  problem: " + p);
+        for (String n : r.notes()) {
+            out.println("  note: " + n);
         }
-        out.printf("  verdict: %s%s%n", verdict == Verdict.DANGEROUS ? "DANGEROUS" : verdict.label(),
-                r.records().isEmpty() ? "" : ": " + counts(r));
+        for (ScanReport.Problem p : r.problems()) {
+            out.println("  problem: " + p.message());
+        }
+        out.println("  verdict: " + verdictLine(r, verdict));
+    }
+
+    private static String verdictLine(ScanReport r, Verdict verdict) {
+        switch (verdict) {
+            case UNSAFE:
+                return "UNSAFE to load with torch.load: " + counts(r)
+                        + (r.problems().stream().anyMatch(ScanReport.Problem::unfollowed)
+                                ? "; a pickle is written in a way sdmodel does not follow" : "");
+            case UNREADABLE:
+                return "unreadable" + (r.records().isEmpty() ? "" : ": " + counts(r));
+            default:
+                if (r.imports().isEmpty()) {
+                    return "clean: no imports";
+                }
+                return "clean: " + (r.imports(ImportSafety.NOT_ALLOWED).isEmpty()
+                        ? "every import is on the allow list" : "no dangerous import (--deny-list-only)")
+                        + " (" + counts(r) + ")";
+        }
     }
 
     private static String counts(ScanReport r) {
-        return r.imports(ImportSafety.DANGEROUS).size() + " dangerous, " + r.imports(ImportSafety.UNKNOWN).size()
-                + " unknown, " + r.imports(ImportSafety.SAFE).size() + " safe imports";
+        return r.imports(ImportSafety.DANGEROUS).size() + " dangerous, " + r.imports(ImportSafety.NOT_ALLOWED).size()
+                + " not allowed, " + r.imports(ImportSafety.ALLOWED).size() + " allowed imports";
     }
 
-    private ObjectNode toJson(ScanReport r, Verdict verdict) {
+    private ObjectNode toJson(ScanReport r, Verdict verdict, Mode mode) {
         ObjectNode o = Json.object();
         o.put("file", r.file().toString());
         o.put("format", r.format() == null ? null : r.format().name().toLowerCase(Locale.ROOT));
+        o.put("container", r.container());
         o.put("verdict", verdict.label());
-        o.put("strict", strict);
+        o.put("mode", mode == Mode.ALLOW_LIST ? "allow-list" : "deny-list");
         ObjectNode counts = o.putObject("counts");
         for (ImportSafety s : ImportSafety.values()) {
             counts.put(s.label(), r.imports(s).size());
@@ -146,21 +200,14 @@ final class ScanCommand implements Callable<Integer> {
             n.put("record", i.record());
             n.put("module", i.module());
             n.put("name", i.name());
+            n.put("imported_as", i.resolvedName());
             n.put("safety", i.safety().label());
         }
         ArrayNode problems = o.putArray("problems");
-        r.problems().forEach(problems::add);
+        r.problems().forEach(p -> problems.add(p.message()));
+        o.put("unfollowed", r.problems().stream().anyMatch(ScanReport.Problem::unfollowed));
+        ArrayNode notes = o.putArray("notes");
+        r.notes().forEach(notes::add);
         return o;
-    }
-
-    private static String formatName(ModelFormat format) {
-        if (format == null) {
-            return "not a model file";
-        }
-        switch (format) {
-            case TORCH_ZIP: return "PyTorch checkpoint (zip)";
-            case TORCH_LEGACY: return "PyTorch checkpoint (legacy) or pickle";
-            default: return "safetensors";
-        }
     }
 }

@@ -1,26 +1,27 @@
 package org.sdmodel.pickle;
 
-import static org.sdmodel.pickle.PickleMachine.*;
+import static org.sdmodel.pickle.PickleReader.*;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
-import org.sdmodel.ModelFormatException;
+import org.sdmodel.MemoryLimitException;
 import org.sdmodel.ReadOptions;
 
 /**
- * Lists the imports a pickle makes without building anything, as Python's
- * {@code pickletools.genops} walks opcodes. Unlike {@link PickleMachine} it knows nothing about
- * torch and refuses nothing for what it means: it only follows the stack far enough to know the
- * strings {@code STACK_GLOBAL} imports, so a hostile pickle that breaks sdmodel's reader after
- * its import of {@code os.system} still has that import reported, and a pickle that computes the
- * module or name of an import at load time is reported as {@link PickleImport#computed}.
+ * Lists the imports a pickle makes without building anything. It reads the same opcodes as {@link
+ * PickleMachine}, from the same {@link PickleReader}, but knows nothing about torch and refuses
+ * nothing for what it means: it only follows the stack far enough to know the strings {@code
+ * STACK_GLOBAL} imports, so a hostile pickle that breaks sdmodel's reader after its import of
+ * {@code os.system} still has that import reported, and a pickle that computes the module or name
+ * of an import at load time is reported as {@link PickleImport#computed}.
  *
- * <p>The walk stops at {@code STOP}, or at the first thing Python's unpickler would also stop at
- * (an unknown opcode, a truncated argument, a stack underflow, a memo entry never stored); the
- * imports seen before it are kept and the problem is returned beside them.
+ * <p>The walk stops at {@code STOP}, or where CPython's unpickler would also stop (an unknown
+ * opcode, a truncated argument, a stack underflow, a memo entry never stored), or where sdmodel
+ * does not follow a pickle as CPython might ({@link PickleRefusedException}, a limit); the imports
+ * seen before it are kept and the problem is returned beside them.
  */
 public final class PickleImportScanner {
     /** Strings longer than this are never module or attribute names: kept only as "some value". */
@@ -38,21 +39,31 @@ public final class PickleImportScanner {
      * @param problem why the walk stopped before {@code STOP}, or null if it reached it
      * @param length the bytes walked: after {@code STOP}, the pickle's exact length
      */
-    public record Result(List<PickleImport> imports, ModelFormatException problem, long length) {
+    public record Result(List<PickleImport> imports, IOException problem, long length) {
         /** Whether the walk reached {@code STOP}. */
         public boolean complete() {
             return problem == null;
         }
+
+        /**
+         * Whether the walk stopped where CPython's unpickler would not (a refused construct or one
+         * of sdmodel's limits): what follows is unknown, so the pickle is not vouched for either way.
+         */
+        public boolean unfollowed() {
+            return problem instanceof PickleRefusedException || problem instanceof MemoryLimitException;
+        }
     }
 
-    private final PickleInput in;
+    private final PickleReader r;
     private final String record;
+    private final ImportPolicy policy;
     private final LinkedHashSet<PickleImport> imports = new LinkedHashSet<>();
     private final PickleStack stack;
 
     private PickleImportScanner(PickleInput in, String record, ReadOptions options) {
-        this.in = in;
+        this.r = new PickleReader(in, MAX_NAME_BYTES);
         this.record = record;
+        this.policy = options.importPolicy();
         this.stack = new PickleStack(options);
     }
 
@@ -60,34 +71,27 @@ public final class PickleImportScanner {
      * Walks one pickle from the input's current position to its {@code STOP}.
      *
      * @param record the record the pickle comes from, for each {@link PickleImport}
-     * @param options the limits on nesting, stack and memo size
+     * @param options the limits on nesting, stack and memo size, and the import policy
      * @throws IOException only if the file cannot be read; a malformed pickle is a {@link Result#problem()}
      */
     public static Result scan(PickleInput in, String record, ReadOptions options) throws IOException {
         PickleImportScanner s = new PickleImportScanner(in, record, options);
-        ModelFormatException problem = null;
+        IOException problem = null;
         try {
             s.walk();
-        } catch (ModelFormatException e) {
+        } catch (PickleException | PickleRefusedException | MemoryLimitException e) {
             problem = e;
         }
-        return new Result(Collections.unmodifiableList(new ArrayList<>(s.imports)), problem, in.consumed());
+        return new Result(Collections.unmodifiableList(new ArrayList<>(s.imports)), problem, s.r.consumed());
     }
 
-    // Each opcode's arguments are read or skipped, and its effect on the stack is followed.
+    // Each opcode's effect on the stack is followed; its argument comes from the reader.
     private void walk() throws IOException {
         while (true) {
-            int op = in.readByte();
+            int op = r.next();
             switch (op) {
-                case PROTO: {
-                    int version = in.readByte();
-                    if (version > 5) {
-                        throw new PickleException("unsupported pickle protocol " + version + " (0 to 5 are known)");
-                    }
-                    break;
-                }
-                case FRAME: // only a length, which a walk does not need
-                    in.readLittleEndian(8);
+                case PROTO:
+                case FRAME:
                     break;
                 case STOP:
                     stack.pop("STOP");
@@ -104,73 +108,17 @@ public final class PickleImportScanner {
                 case DUP:
                     stack.push(stack.peek("DUP"));
                     break;
-                case NONE: case NEWTRUE: case NEWFALSE:
+                case NONE: case NEWTRUE: case NEWFALSE: case INT: case LONG: case FLOAT:
+                case BININT: case BININT1: case BININT2: case BINFLOAT:
                     stack.push(LITERAL);
                     break;
-                case INT: case LONG: case FLOAT: // a text line
-                    in.readLine("number");
+                case LONG1: case LONG4: case BINBYTES: case SHORT_BINBYTES: case BINBYTES8: case BYTEARRAY8:
+                    r.skipPayload();
                     stack.push(LITERAL);
                     break;
-                case BININT:
-                    in.readLittleEndian(4);
-                    stack.push(LITERAL);
-                    break;
-                case BININT1:
-                    in.readByte();
-                    stack.push(LITERAL);
-                    break;
-                case BININT2:
-                    in.readLittleEndian(2);
-                    stack.push(LITERAL);
-                    break;
-                case BINFLOAT:
-                    in.readLittleEndian(8);
-                    stack.push(LITERAL);
-                    break;
-                case LONG1:
-                    in.skip(in.readByte(), "LONG1");
-                    stack.push(LITERAL);
-                    break;
-                case LONG4:
-                    in.skip((int) in.readLittleEndian(4), "LONG4");
-                    stack.push(LITERAL);
-                    break;
-                case STRING: // a quoted, escaped text line
-                    stack.push(decodePython2String(unquote(in.readLine("STRING"))));
-                    break;
-                case BINSTRING:
-                    stack.push(python2String((int) in.readLittleEndian(4), "BINSTRING"));
-                    break;
-                case SHORT_BINSTRING:
-                    stack.push(python2String(in.readByte(), "SHORT_BINSTRING"));
-                    break;
-                case UNICODE:
-                    stack.push(decodeRawUnicodeEscape(in.readLine("UNICODE")));
-                    break;
-                case BINUNICODE:
-                    stack.push(unicode(in.readLittleEndian(4), "BINUNICODE"));
-                    break;
-                case SHORT_BINUNICODE:
-                    stack.push(unicode(in.readByte(), "SHORT_BINUNICODE"));
-                    break;
-                case BINUNICODE8:
-                    stack.push(unicode(in.readLength8("BINUNICODE8"), "BINUNICODE8"));
-                    break;
-                case BINBYTES:
-                    in.skip(in.readLittleEndian(4), "BINBYTES");
-                    stack.push(LITERAL);
-                    break;
-                case SHORT_BINBYTES:
-                    in.skip(in.readByte(), "SHORT_BINBYTES");
-                    stack.push(LITERAL);
-                    break;
-                case BINBYTES8:
-                    in.skip(in.readLength8("BINBYTES8"), "BINBYTES8");
-                    stack.push(LITERAL);
-                    break;
-                case BYTEARRAY8:
-                    in.skip(in.readLength8("BYTEARRAY8"), "BYTEARRAY8");
-                    stack.push(LITERAL);
+                case STRING: case BINSTRING: case SHORT_BINSTRING: case UNICODE:
+                case BINUNICODE: case SHORT_BINUNICODE: case BINUNICODE8:
+                    stack.push(r.value == LONG_STRING ? LITERAL : r.value);
                     break;
                 case EMPTY_LIST: case EMPTY_TUPLE: case EMPTY_DICT: case EMPTY_SET:
                     stack.push(LITERAL);
@@ -199,16 +147,21 @@ public final class PickleImportScanner {
                     popN(2, "SETITEM");
                     stack.peek("SETITEM");
                     break;
-                case APPENDS: case SETITEMS: case ADDITEMS:
+                case APPENDS: case SETITEMS: case ADDITEMS: {
+                    int items = stack.itemsAboveMark();
                     stack.dropMark("APPENDS/SETITEMS/ADDITEMS");
+                    if (op == SETITEMS && items % 2 != 0) {
+                        throw new PickleException("odd number of items for SETITEMS (CPython fails too)");
+                    }
                     stack.peek("APPENDS/SETITEMS/ADDITEMS");
                     break;
+                }
                 case BUILD: // the object stays where it is
                     stack.pop("BUILD");
                     stack.peek("BUILD");
                     break;
                 case GLOBAL:
-                    imports.add(new PickleImport(in.readLine("GLOBAL module"), in.readLine("GLOBAL name"), record));
+                    imports.add(new PickleImport(r.module, r.name, record, r.protocol(), policy));
                     stack.push(COMPUTED);
                     break;
                 case STACK_GLOBAL: {
@@ -217,15 +170,15 @@ public final class PickleImportScanner {
                     if (module == COMPUTED || name == COMPUTED) {
                         imports.add(PickleImport.computed(record));
                     } else if (module instanceof String && name instanceof String) {
-                        imports.add(new PickleImport((String) module, (String) name, record));
+                        imports.add(new PickleImport((String) module, (String) name, record, r.protocol(), policy));
                     } else {
-                        throw new PickleException("STACK_GLOBAL needs two strings (corrupt pickle)");
+                        throw new PickleException("STACK_GLOBAL needs two strings (CPython fails too: STACK_GLOBAL requires str)");
                     }
                     stack.push(COMPUTED);
                     break;
                 }
-                case INST: // an import, then a call with the items above the mark
-                    imports.add(new PickleImport(in.readLine("INST module"), in.readLine("INST name"), record));
+                case INST: // the mark is taken first, then the import, then the call
+                    imports.add(new PickleImport(r.module, r.name, record, r.protocol(), policy));
                     stack.dropMark("INST");
                     stack.push(COMPUTED);
                     break;
@@ -233,7 +186,7 @@ public final class PickleImportScanner {
                     int items = stack.itemsAboveMark();
                     stack.dropMark("OBJ");
                     if (items == 0) {
-                        throw new PickleException("OBJ without a class");
+                        throw new PickleException("OBJ without a class (CPython fails too)");
                     }
                     stack.push(COMPUTED);
                     break;
@@ -247,7 +200,6 @@ public final class PickleImportScanner {
                     stack.push(COMPUTED);
                     break;
                 case PERSID: // the loader's persistent_load is Python code too
-                    in.readLine("PERSID");
                     stack.push(COMPUTED);
                     break;
                 case BINPERSID:
@@ -257,43 +209,11 @@ public final class PickleImportScanner {
                 case READONLY_BUFFER: // changes nothing a walk follows
                     stack.peek("READONLY_BUFFER");
                     break;
-                case EXT1: case EXT2: case EXT4:
-                    throw new PickleException("the pickle uses the copyreg extension registry (opcode 0x"
-                            + Integer.toHexString(op) + "), which checkpoints never use");
-                case NEXT_BUFFER:
-                    throw new PickleException("the pickle uses out-of-band buffers (protocol 5), which checkpoints never use");
                 default:
-                    if (!stack.memoOpcode(op, in)) {
-                        throw new PickleException("invalid pickle opcode 0x" + Integer.toHexString(op)
-                                + " at byte " + (in.consumed() - 1));
+                    if (!stack.memoOpcode(op, r.index)) {
+                        throw new AssertionError("opcode 0x" + Integer.toHexString(op) + " read but not handled");
                     }
             }
-        }
-    }
-
-    /** A Python 2 str: a string if short enough to be a name, else just a value. */
-    private Object python2String(int length, String what) throws IOException {
-        if (length < 0) {
-            throw new PickleException("negative string length " + length);
-        }
-        if (length > MAX_NAME_BYTES) {
-            in.skip(length, what);
-            return LITERAL;
-        }
-        return decodePython2String(in.readBytes(length, what));
-    }
-
-    /** UTF-8 text: a string if short enough to be a name and valid (else Python's import fails). */
-    private Object unicode(long length, String what) throws IOException {
-        if (length > MAX_NAME_BYTES) {
-            in.skip(length, what);
-            return LITERAL;
-        }
-        byte[] b = in.readBytes(length, what);
-        try {
-            return utf8(b);
-        } catch (PickleException e) {
-            return LITERAL;
         }
     }
 

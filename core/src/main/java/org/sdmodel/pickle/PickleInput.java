@@ -40,6 +40,11 @@ public final class PickleInput {
         return new PickleInput(new RegionChannel(file, offset, length), length, maxAllocation);
     }
 
+    /** A pickle of at most {@code length} bytes read from a stream (an inflated zip entry). */
+    public static PickleInput of(ReadableByteChannel channel, long length, long maxAllocation) {
+        return new PickleInput(channel, length, maxAllocation);
+    }
+
     /** A pickle held in memory. */
     public static PickleInput of(byte[] bytes) {
         return new PickleInput(bytes);
@@ -71,11 +76,15 @@ public final class PickleInput {
         return v;
     }
 
-    /** An 8-byte length (BINBYTES8, BINUNICODE8, BYTEARRAY8): above 2^63 it is negative here, and refused. */
+    /**
+     * An 8-byte length (FRAME, BINBYTES8, BINUNICODE8, BYTEARRAY8): at 2^63 or above CPython's
+     * {@code calc_binsize} gives -1 and the opcode raises OverflowError, so it is malformed here too.
+     */
     long readLength8(String what) throws IOException {
         long n = readLittleEndian(8);
         if (n < 0) {
-            throw new MemoryLimitException(what + " length", n & Long.MAX_VALUE, remaining());
+            throw new PickleException(what + " length " + Long.toUnsignedString(n)
+                    + " exceeds Python's maximum of 2^63-1 bytes");
         }
         return n;
     }
@@ -106,18 +115,47 @@ public final class PickleInput {
         return out;
     }
 
-    /** Reads a text line (protocol 0 arguments) without its newline. */
-    String readLine(String what) throws IOException {
+    /**
+     * Reads a text line (a protocol 0 argument) up to and including its newline, as CPython's
+     * {@code _Unpickler_Readline} does, and returns it without the newline, one char per byte
+     * (latin-1). A line without a newline before the end of the pickle is truncated, as in CPython.
+     *
+     * @param maxKeep the longest line returned; a longer one is consumed to its newline and null returned
+     */
+    String readLine(String what, int maxKeep) throws IOException {
         StringBuilder sb = new StringBuilder();
+        boolean kept = true;
         while (true) {
-            int b = readByte();
-            if (b == '\n') {
-                return sb.toString();
+            if (!buffer.hasRemaining() && !fill()) {
+                throw truncated();
             }
-            if (sb.length() >= 1 << 20) {
-                throw new MemoryLimitException(what + " line", sb.length(), 1 << 20);
+            // Scan the buffer for the newline without a call per byte.
+            int start = buffer.position();
+            int end = buffer.limit();
+            int nl = -1;
+            for (int i = start; i < end; i++) {
+                if (buffer.get(i) == '\n') {
+                    nl = i;
+                    break;
+                }
             }
-            sb.append((char) b); // protocol 0 lines are ASCII or raw-unicode-escape: decoded by the caller
+            int stop = nl < 0 ? end : nl;
+            if (kept) {
+                if (sb.length() + (stop - start) > maxKeep) {
+                    kept = false;
+                    sb.setLength(0);
+                } else {
+                    for (int i = start; i < stop; i++) {
+                        sb.append((char) (buffer.get(i) & 0xFF));
+                    }
+                }
+            }
+            int used = (nl < 0 ? end : nl + 1) - start;
+            buffer.position(start + used);
+            consumed += used;
+            if (nl >= 0) {
+                return kept ? sb.toString() : null;
+            }
         }
     }
 

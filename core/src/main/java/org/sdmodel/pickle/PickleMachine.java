@@ -1,5 +1,7 @@
 package org.sdmodel.pickle;
 
+import static org.sdmodel.pickle.PickleReader.*;
+
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -32,86 +34,13 @@ import org.sdmodel.UnsafeModelException;
  * so deep nesting cannot overflow the Java stack.
  */
 public final class PickleMachine {
-    // Opcodes, named as in CPython's pickle.py.
-    static final int MARK = '(';
-    static final int STOP = '.';
-    static final int POP = '0';
-    static final int POP_MARK = '1';
-    static final int DUP = '2';
-    static final int FLOAT = 'F';
-    static final int INT = 'I';
-    static final int BININT = 'J';
-    static final int BININT1 = 'K';
-    static final int LONG = 'L';
-    static final int BININT2 = 'M';
-    static final int NONE = 'N';
-    static final int PERSID = 'P';
-    static final int BINPERSID = 'Q';
-    static final int REDUCE = 'R';
-    static final int STRING = 'S';
-    static final int BINSTRING = 'T';
-    static final int SHORT_BINSTRING = 'U';
-    static final int UNICODE = 'V';
-    static final int BINUNICODE = 'X';
-    static final int APPEND = 'a';
-    static final int BUILD = 'b';
-    static final int GLOBAL = 'c';
-    static final int DICT = 'd';
-    static final int EMPTY_DICT = '}';
-    static final int APPENDS = 'e';
-    static final int GET = 'g';
-    static final int BINGET = 'h';
-    static final int INST = 'i';
-    static final int LONG_BINGET = 'j';
-    static final int LIST = 'l';
-    static final int EMPTY_LIST = ']';
-    static final int OBJ = 'o';
-    static final int PUT = 'p';
-    static final int BINPUT = 'q';
-    static final int LONG_BINPUT = 'r';
-    static final int SETITEM = 's';
-    static final int TUPLE = 't';
-    static final int EMPTY_TUPLE = ')';
-    static final int SETITEMS = 'u';
-    static final int BINFLOAT = 'G';
-    static final int PROTO = 0x80;
-    static final int NEWOBJ = 0x81;
-    static final int EXT1 = 0x82;
-    static final int EXT2 = 0x83;
-    static final int EXT4 = 0x84;
-    static final int TUPLE1 = 0x85;
-    static final int TUPLE2 = 0x86;
-    static final int TUPLE3 = 0x87;
-    static final int NEWTRUE = 0x88;
-    static final int NEWFALSE = 0x89;
-    static final int LONG1 = 0x8a;
-    static final int LONG4 = 0x8b;
-    static final int BINBYTES = 'B';
-    static final int SHORT_BINBYTES = 'C';
-    static final int SHORT_BINUNICODE = 0x8c;
-    static final int BINUNICODE8 = 0x8d;
-    static final int BINBYTES8 = 0x8e;
-    static final int EMPTY_SET = 0x8f;
-    static final int ADDITEMS = 0x90;
-    static final int FROZENSET = 0x91;
-    static final int NEWOBJ_EX = 0x92;
-    static final int STACK_GLOBAL = 0x93;
-    static final int MEMOIZE = 0x94;
-    static final int FRAME = 0x95;
-    static final int BYTEARRAY8 = 0x96;
-    static final int NEXT_BUFFER = 0x97;
-    static final int READONLY_BUFFER = 0x98;
-
     /**
      * Tuples and frozensets nested deeper than this cannot be hashed (as dict keys or set items)
      * without risking the Java stack: their hashCode and equals recurse.
      */
     static final int MAX_HASHED_TUPLE_DEPTH = 1000;
 
-    /** Python's limit on the digits of an int parsed from text (sys.get_int_max_str_digits, 3.11+). */
-    static final int MAX_INT_DIGITS = 4300;
-
-    private final PickleInput in;
+    private final PickleReader r;
     private final PickleHooks hooks;
     private final ReadOptions options;
     private final String record;
@@ -128,7 +57,7 @@ public final class PickleMachine {
      * @param record the name of the record the pickle comes from, for messages and {@link PickleImport}
      */
     public PickleMachine(PickleInput in, PickleHooks hooks, ReadOptions options, String record) {
-        this.in = in;
+        this.r = new PickleReader(in, Integer.MAX_VALUE);
         this.hooks = hooks;
         this.options = options;
         this.record = record;
@@ -149,23 +78,11 @@ public final class PickleMachine {
      */
     public Object load() throws IOException {
         while (true) {
-            int op = in.readByte();
+            int op = r.next();
             switch (op) {
-                case PROTO: {
-                    int version = in.readByte();
-                    if (version > 5) {
-                        throw new PickleException("unsupported pickle protocol " + version + " (0 to 5 are known)");
-                    }
+                case PROTO:
+                case FRAME: // the reader checked it
                     break;
-                }
-                case FRAME: {
-                    long len = in.readLittleEndian(8);
-                    if (len < 0 || len > in.remaining()) {
-                        throw new PickleException("a frame claims " + Long.toUnsignedString(len)
-                                + " bytes but only " + in.remaining() + " remain (truncated or corrupt)");
-                    }
-                    break;
-                }
                 case STOP:
                     return stack.pop("STOP");
                 case MARK:
@@ -189,78 +106,22 @@ public final class PickleMachine {
                 case NEWFALSE:
                     stack.push(Boolean.FALSE);
                     break;
-                case INT: {
-                    String line = in.readLine("INT");
-                    if (line.equals("01")) {
-                        stack.push(Boolean.TRUE);
-                    } else if (line.equals("00")) {
-                        stack.push(Boolean.FALSE);
-                    } else {
-                        stack.push(parseInt(line, "INT"));
-                    }
-                    break;
-                }
-                case LONG: {
-                    String line = in.readLine("LONG");
-                    if (line.endsWith("L")) {
-                        line = line.substring(0, line.length() - 1);
-                    }
-                    stack.push(parseInt(line, "LONG"));
-                    break;
-                }
-                case BININT:
-                    stack.push((long) (int) in.readLittleEndian(4));
-                    break;
-                case BININT1:
-                    stack.push((long) in.readByte());
-                    break;
-                case BININT2:
-                    stack.push(in.readLittleEndian(2));
+                case INT: case LONG: case FLOAT: case BININT: case BININT1: case BININT2: case BINFLOAT:
+                case STRING: case BINSTRING: case SHORT_BINSTRING: case UNICODE:
+                case BINUNICODE: case SHORT_BINUNICODE: case BINUNICODE8:
+                    stack.push(r.value);
                     break;
                 case LONG1:
-                    stack.push(decodeLong(in.readBytes(in.readByte(), "LONG1")));
-                    break;
                 case LONG4:
-                    stack.push(decodeLong(in.readBytes((int) in.readLittleEndian(4), "LONG4")));
-                    break;
-                case FLOAT:
-                    stack.push(parseFloat(in.readLine("FLOAT")));
-                    break;
-                case BINFLOAT:
-                    stack.push(Double.longBitsToDouble(Long.reverseBytes(in.readLittleEndian(8))));
-                    break;
-                case STRING:
-                    stack.push(decodePython2String(unquote(in.readLine("STRING"))));
-                    break;
-                case BINSTRING:
-                    stack.push(decodePython2String(in.readBytes(readSignedLength4(), "BINSTRING")));
-                    break;
-                case SHORT_BINSTRING:
-                    stack.push(decodePython2String(in.readBytes(in.readByte(), "SHORT_BINSTRING")));
-                    break;
-                case UNICODE:
-                    stack.push(decodeRawUnicodeEscape(in.readLine("UNICODE")));
-                    break;
-                case BINUNICODE:
-                    stack.push(utf8(in.readBytes(in.readLittleEndian(4), "BINUNICODE")));
-                    break;
-                case SHORT_BINUNICODE:
-                    stack.push(utf8(in.readBytes(in.readByte(), "SHORT_BINUNICODE")));
-                    break;
-                case BINUNICODE8:
-                    stack.push(utf8(in.readBytes(in.readLength8("BINUNICODE8"), "BINUNICODE8")));
+                    stack.push(decodeLong(r.payload()));
                     break;
                 case BINBYTES:
-                    stack.push(new PyBytes(in.readBytes(in.readLittleEndian(4), "BINBYTES"), false));
-                    break;
                 case SHORT_BINBYTES:
-                    stack.push(new PyBytes(in.readBytes(in.readByte(), "SHORT_BINBYTES"), false));
-                    break;
                 case BINBYTES8:
-                    stack.push(new PyBytes(in.readBytes(in.readLength8("BINBYTES8"), "BINBYTES8"), false));
+                    stack.push(new PyBytes(r.payload(), false));
                     break;
                 case BYTEARRAY8:
-                    stack.push(new PyBytes(in.readBytes(in.readLength8("BYTEARRAY8"), "BYTEARRAY8"), true));
+                    stack.push(new PyBytes(r.payload(), true));
                     break;
                 case EMPTY_LIST:
                     stack.push(new ArrayList<>());
@@ -298,6 +159,9 @@ public final class PickleMachine {
                 case DICT: {
                     List<Object> items = stack.popMark("DICT");
                     PyDict d = new PyDict();
+                    if (items.size() % 2 != 0) {
+                        throw new PickleException("odd number of items for DICT (CPython fails too)");
+                    }
                     setItems(d, items, "DICT");
                     stack.push(d);
                     break;
@@ -317,6 +181,9 @@ public final class PickleMachine {
                 case ADDITEMS: {
                     List<Object> items = stack.popMark("ADDITEMS");
                     Object target = stack.peek("ADDITEMS");
+                    if (items.isEmpty()) {
+                        break; // CPython's load_additems: nothing to do, the target is not looked at
+                    }
                     if (!(target instanceof Set) || isFrozen(target)) {
                         throw new PickleException("ADDITEMS on " + typeName(target) + ", not a set");
                     }
@@ -334,7 +201,10 @@ public final class PickleMachine {
                 }
                 case APPENDS: {
                     List<Object> items = stack.popMark("APPENDS");
-                    append(stack.peek("APPENDS"), items);
+                    Object target = stack.peek("APPENDS");
+                    if (!items.isEmpty()) { // CPython's do_append: nothing to do, the target is not looked at
+                        append(target, items);
+                    }
                     break;
                 }
                 case SETITEM: {
@@ -345,15 +215,18 @@ public final class PickleMachine {
                 }
                 case SETITEMS: {
                     List<Object> items = stack.popMark("SETITEMS");
-                    setItems(stack.peek("SETITEMS"), items, "SETITEMS");
+                    Object target = stack.peek("SETITEMS");
+                    if (items.size() % 2 != 0) {
+                        throw new PickleException("odd number of items for SETITEMS (CPython fails too)");
+                    }
+                    if (!items.isEmpty()) { // CPython's do_setitems: nothing to do, the target is not looked at
+                        setItems(target, items, "SETITEMS");
+                    }
                     break;
                 }
-                case GLOBAL: {
-                    String module = in.readLine("GLOBAL module");
-                    String name = in.readLine("GLOBAL name");
-                    stack.push(global(module, name));
+                case GLOBAL:
+                    stack.push(global(r.module, r.name));
                     break;
-                }
                 case STACK_GLOBAL: {
                     Object name = stack.pop("STACK_GLOBAL");
                     Object module = stack.pop("STACK_GLOBAL");
@@ -364,23 +237,21 @@ public final class PickleMachine {
                     }
                     if (!(module instanceof String) || !(name instanceof String)) {
                         throw new PickleException("STACK_GLOBAL needs two strings, got "
-                                + typeName(module) + " and " + typeName(name));
+                                + typeName(module) + " and " + typeName(name) + " (CPython fails too)");
                     }
                     stack.push(global((String) module, (String) name));
                     break;
                 }
                 case INST: {
-                    String module = in.readLine("INST module");
-                    String name = in.readLine("INST name");
-                    PyGlobal cls = global(module, name);
                     List<Object> args = stack.popMark("INST");
+                    PyGlobal cls = global(r.module, r.name);
                     stack.push(call(cls, PyTuple.of(args)));
                     break;
                 }
                 case OBJ: {
                     List<Object> items = stack.popMark("OBJ");
                     if (items.isEmpty()) {
-                        throw new PickleException("OBJ without a class");
+                        throw new PickleException("OBJ without a class (CPython fails too)");
                     }
                     stack.push(call(items.get(0), PyTuple.of(items.subList(1, items.size()))));
                     break;
@@ -410,23 +281,29 @@ public final class PickleMachine {
                     break;
                 }
                 case PERSID:
-                    stack.push(hooks.persistentLoad(decodeRawUnicodeEscape(in.readLine("PERSID"))));
+                    stack.push(hooks.persistentLoad(r.value));
                     break;
                 case BINPERSID:
                     stack.push(hooks.persistentLoad(stack.pop("BINPERSID")));
                     break;
-                case EXT1:
-                case EXT2:
-                case EXT4:
-                    throw new PickleException("the pickle uses the copyreg extension registry (opcode 0x"
-                            + Integer.toHexString(op) + "), which checkpoints never use");
-                case NEXT_BUFFER:
-                case READONLY_BUFFER:
-                    throw new PickleException("the pickle uses out-of-band buffers (protocol 5), which checkpoints never use");
+                case READONLY_BUFFER: {
+                    // CPython's load_readonly_buffer: a memoryview of the top item; bytes stay as they
+                    // are, a bytearray becomes a read-only view; an object without the buffer protocol fails.
+                    Object top = stack.peek("READONLY_BUFFER");
+                    if (top instanceof PyBytes) {
+                        if (((PyBytes) top).isBytearray()) {
+                            stack.pop("READONLY_BUFFER");
+                            stack.push(new PyBytes(((PyBytes) top).data(), false));
+                        }
+                    } else if (!(top instanceof PyObject)) {
+                        throw new PickleException("READONLY_BUFFER on " + typeName(top)
+                                + ", which has no buffer (CPython fails too)");
+                    }
+                    break;
+                }
                 default:
-                    if (!stack.memoOpcode(op, in)) {
-                        throw new PickleException("invalid pickle opcode 0x" + Integer.toHexString(op)
-                                + " at byte " + (in.consumed() - 1));
+                    if (!stack.memoOpcode(op, r.index)) {
+                        throw new AssertionError("opcode 0x" + Integer.toHexString(op) + " read but not handled");
                     }
             }
         }
@@ -434,18 +311,10 @@ public final class PickleMachine {
 
     // ---- the memo ----
 
-    static long parseMemoIndex(String line) throws PickleException {
-        try {
-            return Long.parseLong(line.trim());
-        } catch (NumberFormatException e) {
-            throw new PickleException("invalid memo index " + abbreviate(line));
-        }
-    }
-
     // ---- globals and calls ----
 
     private PyGlobal global(String module, String name) throws IOException {
-        return checked(new PickleImport(module, name, record));
+        return checked(new PickleImport(module, name, record, r.protocol(), options.importPolicy()));
     }
 
     private PyGlobal computedGlobal() throws IOException {
@@ -459,7 +328,8 @@ public final class PickleMachine {
 
     private PyGlobal checked(PickleImport imp) throws IOException {
         imports.add(imp);
-        if (imp.safety() == ImportSafety.DANGEROUS && !options.allowDangerousImports()) {
+        if (!options.allowDangerousImports() && (imp.safety() == ImportSafety.DANGEROUS
+                || imp.safety() == ImportSafety.NOT_ALLOWED && options.refuseNotAllowedImports())) {
             throw new UnsafeModelException(imp);
         }
         return new PyGlobal(imp.module(), imp.name());
@@ -697,54 +567,6 @@ public final class PickleMachine {
 
     // ---- numbers and strings ----
 
-    private long readSignedLength4() throws IOException {
-        long n = (int) in.readLittleEndian(4);
-        if (n < 0) {
-            throw new PickleException("negative string length " + n);
-        }
-        return n;
-    }
-
-    /** Python's repr of a float: Java's syntax except for inf, -inf and nan. */
-    private static double parseFloat(String line) throws PickleException {
-        String s = line.trim();
-        switch (s) {
-            case "inf":
-                return Double.POSITIVE_INFINITY;
-            case "-inf":
-                return Double.NEGATIVE_INFINITY;
-            case "nan":
-            case "-nan":
-                return Double.NaN;
-            default:
-                break;
-        }
-        if (s.isEmpty() || !s.matches("[-+0-9.eE]+")) {
-            throw new PickleException("FLOAT with an invalid number: " + abbreviate(line));
-        }
-        try {
-            return Double.parseDouble(s);
-        } catch (NumberFormatException e) {
-            throw new PickleException("FLOAT with an invalid number: " + abbreviate(line));
-        }
-    }
-
-    private static Object parseInt(String line, String op) throws PickleException {
-        String s = line.trim();
-        int digits = s.length() - (s.startsWith("-") || s.startsWith("+") ? 1 : 0);
-        if (digits > MAX_INT_DIGITS) {
-            // Parsing is quadratic in the digits: a megabyte of them would take minutes.
-            throw new PickleException(op + " with a number of " + digits + " digits (Python's limit is "
-                    + MAX_INT_DIGITS + ")");
-        }
-        try {
-            BigInteger v = new BigInteger(s);
-            return v.bitLength() < 64 ? (Object) v.longValue() : v;
-        } catch (NumberFormatException e) {
-            throw new PickleException(op + " with an invalid number: " + abbreviate(line));
-        }
-    }
-
     /** Little-endian two's complement, as LONG1 and LONG4 store it. */
     static Object decodeLong(byte[] le) {
         if (le.length == 0) {
@@ -756,120 +578,6 @@ public final class PickleMachine {
         }
         BigInteger v = new BigInteger(be);
         return v.bitLength() < 64 ? (Object) v.longValue() : v;
-    }
-
-    static String utf8(byte[] b) throws PickleException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(b)).toString();
-        } catch (CharacterCodingException e) {
-            // Python's pickle decodes with surrogatepass; invalid UTF-8 is corruption.
-            throw new PickleException("a string is not valid UTF-8");
-        }
-    }
-
-    /** Python 2 {@code str}: torch.load decodes it as UTF-8; latin-1 keeps any other bytes. */
-    static Object decodePython2String(byte[] b) {
-        try {
-            return utf8(b);
-        } catch (PickleException e) {
-            return new String(b, StandardCharsets.ISO_8859_1);
-        }
-    }
-
-    static Object decodePython2String(String quotedContent) {
-        return decodePython2String(unescapePythonString(quotedContent));
-    }
-
-    static String unquote(String line) throws PickleException {
-        String s = line;
-        if (s.length() >= 2 && (s.charAt(0) == '\'' || s.charAt(0) == '"') && s.charAt(s.length() - 1) == s.charAt(0)) {
-            return s.substring(1, s.length() - 1);
-        }
-        throw new PickleException("STRING argument is not quoted: " + abbreviate(line));
-    }
-
-    /** Decodes Python string-escape sequences of a protocol 0 STRING. */
-    private static byte[] unescapePythonString(String s) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c != '\\' || i + 1 >= s.length()) {
-                out.write(c & 0xFF);
-                continue;
-            }
-            char e = s.charAt(++i);
-            switch (e) {
-                case 'n': out.write('\n'); break;
-                case 't': out.write('\t'); break;
-                case 'r': out.write('\r'); break;
-                case 'a': out.write(7); break;
-                case 'b': out.write(8); break;
-                case 'f': out.write(12); break;
-                case 'v': out.write(11); break;
-                case '\\': out.write('\\'); break;
-                case '\'': out.write('\''); break;
-                case '"': out.write('"'); break;
-                case 'x':
-                    if (i + 2 < s.length() + 0 && isHex(s, i + 1, 2)) {
-                        out.write(Integer.parseInt(s.substring(i + 1, i + 3), 16));
-                        i += 2;
-                    } else {
-                        out.write('\\');
-                        out.write('x');
-                    }
-                    break;
-                default:
-                    if (e >= '0' && e <= '7') {
-                        int v = e - '0';
-                        int k = 1;
-                        while (k < 3 && i + 1 < s.length() && s.charAt(i + 1) >= '0' && s.charAt(i + 1) <= '7') {
-                            v = v * 8 + (s.charAt(++i) - '0');
-                            k++;
-                        }
-                        out.write(v & 0xFF);
-                    } else {
-                        out.write('\\');
-                        out.write(e & 0xFF);
-                    }
-            }
-        }
-        return out.toByteArray();
-    }
-
-    /** raw-unicode-escape, the encoding of protocol 0's UNICODE and PERSID lines. */
-    static String decodeRawUnicodeEscape(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '\\' && i + 1 < s.length() && (s.charAt(i + 1) == 'u' || s.charAt(i + 1) == 'U')) {
-                int len = s.charAt(i + 1) == 'u' ? 4 : 8;
-                if (i + 2 + len <= s.length() && isHex(s, i + 2, len)) {
-                    int cp = (int) Long.parseLong(s.substring(i + 2, i + 2 + len), 16);
-                    if (Character.isValidCodePoint(cp)) {
-                        sb.appendCodePoint(cp);
-                        i += 1 + len;
-                        continue;
-                    }
-                }
-            }
-            sb.append(c);
-        }
-        return sb.toString();
-    }
-
-    private static boolean isHex(String s, int from, int len) {
-        if (from + len > s.length()) {
-            return false;
-        }
-        for (int i = from; i < from + len; i++) {
-            if (Character.digit(s.charAt(i), 16) < 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     static String typeName(Object o) {

@@ -97,34 +97,27 @@ final class PickleStack {
     }
 
     /**
-     * Runs {@code op} if it is one of the memo opcodes ({@code PUT}, {@code BINPUT}, {@code
-     * LONG_BINPUT}, {@code MEMOIZE}, {@code GET}, {@code BINGET}, {@code LONG_BINGET}), reading
-     * its argument from {@code in}; they mean the same to every reader of pickles.
+     * Runs a memo opcode read by {@link PickleReader} ({@code PUT}, {@code BINPUT}, {@code
+     * LONG_BINPUT}, {@code MEMOIZE}, {@code GET}, {@code BINGET}, {@code LONG_BINGET}); they mean
+     * the same to every reader of pickles. {@code MEMOIZE} stores at the number of entries, as
+     * CPython's {@code load_memoize} stores at {@code memo_len}.
      *
      * @return false if {@code op} is not a memo opcode
      */
-    boolean memoOpcode(int op, PickleInput in) throws IOException {
+    boolean memoOpcode(int op, long index) throws IOException {
         switch (op) {
-            case PickleMachine.PUT:
-                putMemo(PickleMachine.parseMemoIndex(in.readLine("PUT")));
+            case PickleReader.PUT:
+            case PickleReader.BINPUT:
+            case PickleReader.LONG_BINPUT:
+                putMemo(index);
                 return true;
-            case PickleMachine.BINPUT:
-                putMemo(in.readByte());
-                return true;
-            case PickleMachine.LONG_BINPUT:
-                putMemo(in.readLittleEndian(4));
-                return true;
-            case PickleMachine.MEMOIZE:
+            case PickleReader.MEMOIZE:
                 putMemo(memo.size());
                 return true;
-            case PickleMachine.GET:
-                push(getMemo(PickleMachine.parseMemoIndex(in.readLine("GET"))));
-                return true;
-            case PickleMachine.BINGET:
-                push(getMemo(in.readByte()));
-                return true;
-            case PickleMachine.LONG_BINGET:
-                push(getMemo(in.readLittleEndian(4)));
+            case PickleReader.GET:
+            case PickleReader.BINGET:
+            case PickleReader.LONG_BINGET:
+                push(getMemo(index));
                 return true;
             default:
                 return false;
@@ -145,7 +138,7 @@ final class PickleStack {
     private Object getMemo(long index) throws PickleException {
         Object v = memo.get(index);
         if (v == null && !memo.containsKey(index)) {
-            throw new PickleException("memo entry " + index + " is read before it was stored (corrupt pickle)");
+            throw new PickleException("memo entry " + index + " is read before it was stored (CPython fails too)");
         }
         return v;
     }

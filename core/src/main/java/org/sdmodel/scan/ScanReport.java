@@ -8,20 +8,23 @@ import org.sdmodel.pickle.ImportSafety;
 import org.sdmodel.pickle.PickleImport;
 
 /**
- * What {@link ModelScanner} found in one file: the pickles it scanned, every import they make
- * with its class, and the problems that kept it from reading all of them.
+ * What {@link ModelScanner} found in one file: what kind of container it is, the pickles it
+ * scanned, every import they make with its class, the problems that kept it from reading all of
+ * them, and notes that change nothing (bytes after the last pickle, a flag torch ignores).
  */
 public final class ScanReport {
 
     /** The conclusion about a file, most severe first. */
     public enum Verdict {
-        /** An import that could run code or touch the system (or, when strict, one not known to be safe). */
-        DANGEROUS,
-        /** Nothing dangerous was seen, but the file could not be read in full: it is not vouched for. */
+        /**
+         * Unsafe to load with {@code torch.load} (or {@code pickle.load}): an import is not on the
+         * allow list (or is dangerous), or a pickle is written in a way sdmodel does not follow
+         * exactly as Python would.
+         */
+        UNSAFE,
+        /** Nothing unsafe was seen, but the file could not be read in full: it is not vouched for. */
         UNREADABLE,
-        /** Read in full; some imports are neither known safe nor known dangerous. */
-        UNKNOWN,
-        /** Read in full; every import (if any) is one checkpoints legitimately use. */
+        /** Read in full; every import (if any) is on the allow list. */
         CLEAN;
 
         /** Lower-case label for output. */
@@ -30,18 +33,48 @@ public final class ScanReport {
         }
     }
 
+    /** How imports count towards the verdict. */
+    public enum Mode {
+        /** Only imports on the allow list are accepted (the default). */
+        ALLOW_LIST,
+        /**
+         * sdmodel's behaviour before the allow list: only known-dangerous imports make a file
+         * unsafe; imports that are merely not allowed are listed but accepted.
+         */
+        DENY_LIST
+    }
+
+    /**
+     * Why a file or part of it was not read in full.
+     *
+     * @param message one line, naming the record
+     * @param unfollowed true if sdmodel stopped where Python's unpickler would go on (or read
+     *     differently): the file is then unsafe, not merely unreadable
+     */
+    public record Problem(String message, boolean unfollowed) {
+        @Override
+        public String toString() {
+            return message;
+        }
+    }
+
     private final Path file;
     private final ModelFormat format;
+    private final String container;
     private final List<String> records;
     private final List<PickleImport> imports;
-    private final List<String> problems;
+    private final List<Problem> problems;
+    private final List<String> notes;
 
-    ScanReport(Path file, ModelFormat format, List<String> records, List<PickleImport> imports, List<String> problems) {
+    ScanReport(Path file, ModelFormat format, String container, List<String> records, List<PickleImport> imports,
+            List<Problem> problems, List<String> notes) {
         this.file = file;
         this.format = format;
+        this.container = container;
         this.records = List.copyOf(records);
         this.imports = List.copyOf(imports);
         this.problems = List.copyOf(problems);
+        this.notes = List.copyOf(notes);
     }
 
     /** The file scanned, as given. */
@@ -49,14 +82,23 @@ public final class ScanReport {
         return file;
     }
 
-    /** The file's format, or null if it is no format sdmodel reads. */
+    /** The file's model format, or null if it is another container (a plain pickle, numpy, a zip) or none. */
     public ModelFormat format() {
         return format;
     }
 
     /**
+     * What the file is, in words: "PyTorch checkpoint (zip)", "PyTorch checkpoint (legacy)",
+     * "pickle", "numpy array", "zip archive", "safetensors", or what it was recognised as when it
+     * could not be read ("7z archive").
+     */
+    public String container() {
+        return container;
+    }
+
+    /**
      * The pickles scanned: record names of a zip file ({@code archive/data.pkl}), {@code pickle 1}
-     * to {@code pickle 5} of a legacy file; empty for safetensors.
+     * to {@code pickle 5} of a legacy file or a pickle stream; empty for safetensors.
      */
     public List<String> records() {
         return records;
@@ -72,13 +114,14 @@ public final class ScanReport {
         return imports.stream().filter(i -> i.safety() == safety).toList();
     }
 
-    /**
-     * One-line descriptions of what kept the scan from reading the whole file (a truncated or
-     * malformed pickle, a broken zip directory, a safetensors rule), each naming its record.
-     * Empty when the file was read in full.
-     */
-    public List<String> problems() {
+    /** What kept the scan from reading the whole file, each naming its record; empty when read in full. */
+    public List<Problem> problems() {
         return problems;
+    }
+
+    /** Remarks that do not change the verdict. */
+    public List<String> notes() {
+        return notes;
     }
 
     /** Whether every pickle was read to its end (for safetensors: whether the file is valid). */
@@ -86,27 +129,29 @@ public final class ScanReport {
         return problems.isEmpty();
     }
 
+    /** The verdict by the allow list: see {@link #verdict(Mode)}. */
+    public Verdict verdict() {
+        return verdict(Mode.ALLOW_LIST);
+    }
+
     /**
-     * The verdict: {@link Verdict#DANGEROUS} if a dangerous import was seen, even in a file that
-     * is otherwise unreadable; else {@link Verdict#UNREADABLE} if there are problems; else
-     * {@link Verdict#UNKNOWN} or {@link Verdict#CLEAN}.
-     *
-     * @param strict whether an unknown import counts as dangerous
+     * The verdict: {@link Verdict#UNSAFE} if an import is not allowed (in {@link Mode#DENY_LIST},
+     * only if one is dangerous) or a problem is one sdmodel does not follow, even in a file that is
+     * otherwise unreadable; else {@link Verdict#UNREADABLE} if there are problems; else {@link
+     * Verdict#CLEAN}.
      */
-    public Verdict verdict(boolean strict) {
-        boolean unknown = imports.stream().anyMatch(i -> i.safety() == ImportSafety.UNKNOWN);
-        if (imports.stream().anyMatch(i -> i.safety() == ImportSafety.DANGEROUS) || strict && unknown) {
-            return Verdict.DANGEROUS;
+    public Verdict verdict(Mode mode) {
+        boolean unsafeImport = imports.stream().anyMatch(i -> i.safety() == ImportSafety.DANGEROUS
+                || mode == Mode.ALLOW_LIST && i.safety() == ImportSafety.NOT_ALLOWED);
+        if (unsafeImport || problems.stream().anyMatch(Problem::unfollowed)) {
+            return Verdict.UNSAFE;
         }
-        if (!problems.isEmpty()) {
-            return Verdict.UNREADABLE;
-        }
-        return unknown ? Verdict.UNKNOWN : Verdict.CLEAN;
+        return problems.isEmpty() ? Verdict.CLEAN : Verdict.UNREADABLE;
     }
 
     @Override
     public String toString() {
-        return "ScanReport[" + file + ", " + verdict(false).label() + ", " + imports.size() + " imports, "
+        return "ScanReport[" + file + ", " + container + ", " + verdict().label() + ", " + imports.size() + " imports, "
                 + problems.size() + " problems]";
     }
 }

@@ -96,6 +96,39 @@ public final class TorchZipFile {
         return out;
     }
 
+    /**
+     * An entry of a zip file as torch's own reader sees it.
+     *
+     * @param name the name in the central directory
+     * @param offset where its stored bytes start in the file
+     * @param storedSize the stored (compressed) size
+     * @param size the uncompressed size
+     * @param method the compression method (0 stored, 8 deflated, ...)
+     * @param flags the general-purpose flag bits (1: encrypted, 8: data descriptor, 0x20: patch
+     *     data, 0x40: strong encryption); torch ignores them
+     */
+    public record ZipEntry(String name, long offset, long storedSize, long size, int method, int flags) {
+        /** Whether a flag bit says the entry is encrypted (bit 0 or 6). */
+        public boolean encryptedFlag() {
+            return (flags & 0x41) != 0;
+        }
+    }
+
+    /**
+     * Every entry of a zip file, in central directory order, duplicates included, as torch's reader
+     * (miniz) finds them: flag bits and compression methods are reported, not refused, and entries
+     * may overlap. Offsets and sizes are checked against the file.
+     *
+     * @throws ZipFormatException if the zip directory is invalid
+     */
+    public static List<ZipEntry> allEntries(FileChannel ch) throws IOException {
+        List<ZipEntry> out = new ArrayList<>();
+        for (ZipDirectory.Entry e : ZipDirectory.read(ch, true).all()) {
+            out.add(new ZipEntry(e.name(), e.dataOffset(), e.size(), e.uncompressedSize(), e.method(), e.flags()));
+        }
+        return out;
+    }
+
     /** The folder all records share: torch names it freely, so it is found from {@code data.pkl}. */
     private static String findArchivePrefix(ZipDirectory zip) throws TorchFormatException {
         String found = null;

@@ -34,25 +34,47 @@ final class ZipDirectory {
     /** A checkpoint's directory holds one small record per storage; 64 MiB is tens of thousands of times more. */
     private static final long MAX_CENTRAL_DIRECTORY = 64L << 20;
 
-    /** One STORED entry: where its bytes are in the file. */
-    record Entry(String name, long headerOffset, long dataOffset, long size) {
+    /**
+     * One entry: where its bytes are in the file. {@code size} is the stored (compressed) size, {@code
+     * uncompressedSize} what it inflates to; they are equal for STORED entries.
+     */
+    record Entry(String name, long headerOffset, long dataOffset, long size, long uncompressedSize, int method,
+            int flags) {
         long dataEnd() {
             return dataOffset + size;
         }
     }
 
     private final Map<String, Entry> entries;
+    private final List<Entry> all;
 
-    private ZipDirectory(Map<String, Entry> entries) {
+    private ZipDirectory(Map<String, Entry> entries, List<Entry> all) {
         this.entries = entries;
+        this.all = all;
     }
 
-    /** Entries by name, in central directory order. */
+    /** Entries by name, in central directory order (empty when read leniently: see {@link #all()}). */
     Map<String, Entry> entries() {
         return entries;
     }
 
+    /** Every entry in central directory order, duplicates included. */
+    List<Entry> all() {
+        return all;
+    }
+
     static ZipDirectory read(FileChannel ch) throws IOException {
+        return read(ch, false);
+    }
+
+    /**
+     * Reads the central directory.
+     *
+     * @param lenient as torch's own reader (miniz) is: flag bits (encryption, patch data, data
+     *     descriptors) and the method are recorded, not refused, and entries may overlap or share a
+     *     name; {@code scan} reads what torch would. Offsets and lengths are checked either way.
+     */
+    static ZipDirectory read(FileChannel ch, boolean lenient) throws IOException {
         long fileSize = ch.size();
         if (fileSize < EOCD_SIZE) {
             throw new ZipFormatException("the file is too short to be a zip archive (" + fileSize + " bytes)");
@@ -61,8 +83,10 @@ final class ZipDirectory {
         int tailLength = (int) Math.min(fileSize, EOCD_SIZE + 0xFFFF);
         ByteBuffer tail = readAt(ch, fileSize - tailLength, tailLength);
         int eocd = -1;
+        // The last signature with a whole record after it, as miniz (torch's reader) takes it
+        // (mz_zip_reader_locate_header_sig), whatever the comment length says.
         for (int i = tailLength - EOCD_SIZE; i >= 0; i--) {
-            if (tail.getInt(i) == EOCD_SIG && (tail.getShort(i + 20) & 0xFFFF) == tailLength - EOCD_SIZE - i) {
+            if (tail.getInt(i) == EOCD_SIG) {
                 eocd = i;
                 break;
             }
@@ -106,6 +130,7 @@ final class ZipDirectory {
         }
         ByteBuffer cd = readAt(ch, cdOffset, (int) cdSize);
         Map<String, Entry> entries = new LinkedHashMap<>();
+        List<Entry> all = new ArrayList<>();
         int p = 0;
         for (long i = 0; i < count; i++) {
             if (p + CENTRAL_HEADER_SIZE > cdSize || cd.getInt(p) != CENTRAL_SIG) {
@@ -150,15 +175,17 @@ final class ZipDirectory {
                 }
                 e += 4 + len;
             }
-            if ((flags & 1) != 0) {
-                throw new ZipFormatException("entry '" + name + "' is encrypted; torch never encrypts checkpoints");
-            }
-            if (method != 0) {
-                throw new ZipFormatException("entry '" + name + "' is compressed (method " + method
-                        + "); torch checkpoints store entries uncompressed");
-            }
-            if (csize != usize) {
-                throw new ZipFormatException("entry '" + name + "' is stored but its sizes differ");
+            if (!lenient) {
+                if ((flags & 1) != 0) {
+                    throw new ZipFormatException("entry '" + name + "' is encrypted; torch never encrypts checkpoints");
+                }
+                if (method != 0) {
+                    throw new ZipFormatException("entry '" + name + "' is compressed (method " + method
+                            + "); torch checkpoints store entries uncompressed");
+                }
+                if (csize != usize) {
+                    throw new ZipFormatException("entry '" + name + "' is stored but its sizes differ");
+                }
             }
             if (headerOffset < 0 || headerOffset > cdOffset - LOCAL_HEADER_SIZE) {
                 throw new ZipFormatException("entry '" + name + "' starts outside the archive data");
@@ -173,13 +200,19 @@ final class ZipDirectory {
             if (csize < 0 || dataOffset > cdOffset || csize > cdOffset - dataOffset) {
                 throw new ZipFormatException("entry '" + name + "' (" + csize + " bytes) extends beyond the archive data");
             }
-            if (entries.put(name, new Entry(name, headerOffset, dataOffset, csize)) != null) {
+            Entry entry = new Entry(name, headerOffset, dataOffset, csize, usize, method, flags);
+            if (lenient) {
+                all.add(entry);
+            } else if (entries.put(name, entry) != null) {
                 throw new ZipFormatException("the zip holds two entries named '" + name + "'");
             }
             p = next;
         }
+        if (lenient) {
+            return new ZipDirectory(Collections.unmodifiableMap(entries), Collections.unmodifiableList(all));
+        }
         checkNoOverlap(entries);
-        return new ZipDirectory(Collections.unmodifiableMap(entries));
+        return new ZipDirectory(Collections.unmodifiableMap(entries), List.copyOf(entries.values()));
     }
 
     private static void checkNoOverlap(Map<String, Entry> entries) throws ZipFormatException {
