@@ -112,7 +112,10 @@ public final class ImportPolicy {
             return ImportSafety.DANGEROUS;
         }
         String[] resolved = resolve(module, name, protocol);
-        if (isDangerous(module, name) || isDangerous(resolved[0], resolved[1])) {
+        // Also the Python 2 renaming whatever the protocol: only the label depends on it, and a
+        // name that is dangerous under either reading is called dangerous.
+        String[] renamed = resolve(module, name, 2);
+        if (isDangerous(module, name) || isDangerous(resolved[0], resolved[1]) || isDangerous(renamed[0], renamed[1])) {
             return ImportSafety.DANGEROUS;
         }
         String k = key(resolved[0], resolved[1]);

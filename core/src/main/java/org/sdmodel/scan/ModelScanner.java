@@ -386,7 +386,17 @@ public final class ModelScanner {
         if (entries.isEmpty()) {
             s.problem("an empty zip archive: nothing to scan");
         } else if (pickles == 0 && s.numpy == 0 && s.problems.isEmpty()) {
-            s.problem("a zip archive with no pickle and no numpy array in it: nothing to scan");
+            s.problem("a zip archive with no pickle (no data.pkl, no other) and no numpy array in it: nothing to scan");
+        }
+        if (s.format == ModelFormat.TORCH_ZIP) {
+            // What sdmodel's own checkpoint reader (stricter than torch's) says of the directory.
+            try {
+                TorchZipFile.pickleRecords(ch);
+            } catch (ModelFormatException e) {
+                if (s.problems.stream().noneMatch(p -> p.message().equals(e.getMessage()))) {
+                    s.problem(e.getMessage());
+                }
+            }
         }
         if (s.format == ModelFormat.TORCH_ZIP) {
             s.validate(ch);

@@ -13,7 +13,7 @@ import org.sdmodel.testing.HostileFiles;
 /**
  * The classification the issue specifies: what checkpoints legitimately use is safe; code
  * execution and system access are dangerous, however they are spelled (Python 2 names, dotted
- * attribute paths protocol 4 resolves, computed names); anything else is unknown.
+ * attribute paths protocol 4 resolves, computed names); anything else is not allowed.
  */
 class ImportSafetyTest {
 
@@ -32,7 +32,7 @@ class ImportSafetyTest {
         // what torch.save writes
         "torch._utils, _rebuild_tensor_v2", "torch._utils, _rebuild_tensor", "torch._utils, _rebuild_parameter",
         "torch._tensor, _rebuild_from_type_v2", "torch, FloatStorage", "torch, HalfStorage", "torch, BFloat16Storage",
-        "torch, LongStorage", "torch, UntypedStorage", "torch, Size", "torch, float16", "collections, OrderedDict",
+        "torch, LongStorage", "torch.storage, UntypedStorage", "torch, Size", "torch, float16", "collections, OrderedDict",
         // Python 2 spellings of bytes and sets (protocol 2)
         "_codecs, encode", "__builtin__, set", "builtins, set", "__builtin__, frozenset", "builtins, bytearray",
         // numpy scalars and arrays in hyper-parameters and callbacks
@@ -42,17 +42,19 @@ class ImportSafetyTest {
         "pytorch_lightning.callbacks.model_checkpoint, ModelCheckpoint",
         "pytorch_lightning.callbacks.early_stopping, EarlyStopping",
     })
-    void whatCheckpointsUseIsSafe(String module, String name) {
-        assertEquals(ImportSafety.SAFE, ImportSafety.classify(module, name));
+    void whatCheckpointsUseIsAllowed(String module, String name) {
+        // Protocol 2, torch's default: Python 2 names are renamed first, as CPython does.
+        assertEquals(ImportSafety.ALLOWED, ImportPolicy.defaults().classify(module, name, 2));
     }
 
     @ParameterizedTest(name = "{0}.{1}")
     @CsvSource({
         "__main__, MyModel", "ldm.models.diffusion.ddpm, LatentDiffusion", "torch.nn.modules.conv, Conv2d",
-        "omegaconf.dictconfig, DictConfig", "collections, Counter", "torch._utils, _rebuild_tensor_v2.Inner",
+        "torch._utils, _rebuild_tensor_v2.Inner", "pathlib, PosixPath.write_text", "datetime, datetime",
+        "uuid, UUID", "torch, _utils._rebuild_tensor_v2", "__builtin__, set",
     })
-    void anythingElseIsUnknown(String module, String name) {
-        assertEquals(ImportSafety.UNKNOWN, ImportSafety.classify(module, name));
+    void anythingElseIsNotAllowed(String module, String name) {
+        assertEquals(ImportSafety.NOT_ALLOWED, ImportSafety.classify(module, name));
     }
 
     @ParameterizedTest(name = "{0}.{1}")
@@ -65,7 +67,7 @@ class ImportSafetyTest {
         // attribute paths (protocol 4 resolves dotted names step by step)
         "torch, os.system", "torch, load", "torch, serialization.load", "torch, hub.load", "numpy, load",
         "torch._utils, _rebuild_tensor.__globals__", "builtins, object.__subclasses__", "collections, OrderedDict.__init__.__globals__",
-        "builtins, eval.__call__", "pathlib, PosixPath.write_text", "argparse, Namespace.__reduce__",
+        "builtins, eval.__call__", "argparse, Namespace.__reduce__",
         // other ways to run code
         "torch.utils.cpp_extension, load_inline", "pkgutil, resolve_name", "pydoc, pipepager", "logging.config, listen",
         "code, InteractiveInterpreter", "ctypes, CDLL", "importlib, import_module", "marshal, loads",
@@ -84,6 +86,6 @@ class ImportSafetyTest {
         assertEquals(ImportSafety.DANGEROUS, PickleImport.computed("r").safety());
         assertEquals(PickleImport.COMPUTED, PickleImport.computed("r").qualifiedName());
         // Unicode identifiers are valid Python.
-        assertEquals(ImportSafety.UNKNOWN, ImportSafety.classify("modèle", "Classe"));
+        assertEquals(ImportSafety.NOT_ALLOWED, ImportSafety.classify("modèle", "Classe"));
     }
 }

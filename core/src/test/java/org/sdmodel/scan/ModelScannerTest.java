@@ -67,17 +67,17 @@ class ModelScannerTest {
     void listsWhatPythonImportsFromTheFixtures(String name, Path file, JsonNode expected) throws IOException {
         ScanReport r = assertListsWhatPythonImports(file, expected);
         if (name.startsWith("hostile/")) {
-            assertEquals(Verdict.DANGEROUS, r.verdict(false), r.imports().toString());
+            assertEquals(Verdict.UNSAFE, r.verdict(), r.imports().toString());
         } else {
             // The fixtures torch wrote hold torch's, numpy's and Lightning's classes only.
-            assertEquals(Verdict.CLEAN, r.verdict(true), r.imports().toString());
+            assertEquals(Verdict.CLEAN, r.verdict(), r.imports().toString());
         }
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("realModels")
     void listsWhatPythonImportsFromRealFiles(String name, Path file, JsonNode expected) throws IOException {
-        assertEquals(Verdict.CLEAN, assertListsWhatPythonImports(file, expected).verdict(true));
+        assertEquals(Verdict.CLEAN, assertListsWhatPythonImports(file, expected).verdict());
     }
 
     private static ScanReport assertListsWhatPythonImports(Path file, JsonNode expected) throws IOException {
@@ -113,9 +113,10 @@ class ModelScannerTest {
             ScanReport r = ModelScanner.scan(TestFiles.testdata("hostile/" + e.getKey()));
             assertEquals(e.getValue(), r.imports(ImportSafety.DANGEROUS).stream().map(PickleImport::qualifiedName).toList(),
                     e.getKey());
-            // The torch files are otherwise sound; a plain pickle is not a checkpoint.
-            assertEquals(e.getKey().endsWith(".pt") ? List.of() : List.of("a pickle, but not a torch checkpoint (wrong magic number)"),
-                    r.problems(), e.getKey());
+            // The torch files are otherwise sound; a plain pickle is read as one.
+            assertEquals(List.of(), r.problems(), e.getKey());
+            assertEquals(e.getKey().endsWith(".pt") ? e.getKey().contains("zip") ? "PyTorch checkpoint (zip)"
+                    : "PyTorch checkpoint (legacy)" : "pickle", r.container(), e.getKey());
         }
         ScanReport zip = ModelScanner.scan(TestFiles.testdata("hostile/torch-zip-os-system.pt"));
         assertEquals(ModelFormat.TORCH_ZIP, zip.format());
@@ -144,9 +145,10 @@ class ModelScannerTest {
         garbled[afterGlobal] = (byte) 0xff;
         Path file = Files.write(dir.resolve("garbled.ckpt"), ZipBuilder.checkpoint(garbled));
         ScanReport r = ModelScanner.scan(file);
-        assertEquals(Verdict.DANGEROUS, r.verdict(false));
+        assertEquals(Verdict.UNSAFE, r.verdict());
         assertEquals(List.of("posix.system"), r.imports(ImportSafety.DANGEROUS).stream().map(PickleImport::qualifiedName).toList());
-        assertEquals(List.of("archive/data.pkl: invalid pickle opcode 0xff at byte " + afterGlobal), r.problems());
+        assertEquals(List.of("archive/data.pkl: invalid pickle opcode 0xff at byte " + afterGlobal
+                + " (CPython fails too: invalid load key)"), r.problems().stream().map(ScanReport.Problem::message).toList());
         assertFalse(r.complete());
     }
 
@@ -159,7 +161,7 @@ class ModelScannerTest {
         ScanReport r = ModelScanner.scan(file);
         assertEquals(List.of("archive/data.pkl", "archive/extra/constants.pkl"), r.records());
         assertEquals("archive/extra/constants.pkl", r.imports(ImportSafety.DANGEROUS).get(0).record());
-        assertEquals(Verdict.DANGEROUS, r.verdict(false));
+        assertEquals(Verdict.UNSAFE, r.verdict());
     }
 
     @Test
@@ -192,24 +194,24 @@ class ModelScannerTest {
     }
 
     @Test
-    void strictCountsUnknownImportsAsDangerous() throws IOException {
+    void anImportOutsideTheAllowListIsUnsafeUnlessOnlyTheDenyListCounts() throws IOException {
         byte[] pkl = PickleBuilder.protocol(2).op('}').string("model").global("__main__", "MyModel").op(')').op('R')
                 .op('s').stop().bytes();
         ScanReport r = ModelScanner.scan(Files.write(dir.resolve("unknown.ckpt"), ZipBuilder.checkpoint(pkl)));
-        assertEquals(Verdict.UNKNOWN, r.verdict(false));
-        assertEquals(Verdict.DANGEROUS, r.verdict(true));
-        assertEquals(1, r.imports(ImportSafety.UNKNOWN).size());
+        assertEquals(Verdict.UNSAFE, r.verdict());
+        assertEquals(Verdict.CLEAN, r.verdict(ScanReport.Mode.DENY_LIST));
+        assertEquals(1, r.imports(ImportSafety.NOT_ALLOWED).size());
     }
 
     @Test
     void safetensorsHasNoImportsAndIsValidated() throws IOException {
         ScanReport good = ModelScanner.scan(TestFiles.testdata("safetensors/reference/names.safetensors"));
         assertEquals(ModelFormat.SAFETENSORS, good.format());
-        assertEquals(Verdict.CLEAN, good.verdict(true));
+        assertEquals(Verdict.CLEAN, good.verdict());
         assertEquals(List.of(), good.records());
         Path bad = Files.write(dir.resolve("bad.safetensors"), HostileFiles.safetensors(1L << 62, "{}", new byte[0]));
         ScanReport r = ModelScanner.scan(bad);
-        assertEquals(Verdict.UNREADABLE, r.verdict(true));
+        assertEquals(Verdict.UNREADABLE, r.verdict());
         assertEquals(1, r.problems().size());
     }
 
@@ -217,7 +219,7 @@ class ModelScannerTest {
     void aFileOfNoKnownFormatIsUnreadable() throws IOException {
         ScanReport r = ModelScanner.scan(Files.write(dir.resolve("page.ckpt"), "<html><body></body></html>".getBytes()));
         assertNull(r.format());
-        assertEquals(Verdict.UNREADABLE, r.verdict(false));
+        assertEquals(Verdict.UNREADABLE, r.verdict());
         assertThrows(NoSuchFileException.class, () -> ModelScanner.scan(dir.resolve("missing.ckpt")));
     }
 
@@ -226,8 +228,9 @@ class ModelScannerTest {
         byte[] pkl = PickleBuilder.protocol(2).op('}').string("w").floatTensor("0", 4).op('s').stop().bytes();
         Path file = Files.write(dir.resolve("nostorage.ckpt"), ZipBuilder.checkpoint(pkl));
         ScanReport r = ModelScanner.scan(file);
-        assertEquals(Verdict.UNREADABLE, r.verdict(false));
-        assertEquals(List.of("the pickle refers to storage '0' but the archive has no record archive/data/0"), r.problems());
+        assertEquals(Verdict.UNREADABLE, r.verdict());
+        assertEquals(List.of("the pickle refers to storage '0' but the archive has no record archive/data/0"),
+                r.problems().stream().map(ScanReport.Problem::message).toList());
         assertEquals(3, r.imports().size());
     }
 }

@@ -114,8 +114,8 @@ class TorchReaderPropertiesTest {
             Files.write(file, content);
             openAndReadEverything(file);
             ScanReport r = ModelScanner.scan(file);
-            for (String p : r.problems()) {
-                assertOneLine(p);
+            for (ScanReport.Problem p : r.problems()) {
+                assertOneLine(p.message());
             }
         } finally {
             Files.delete(file);
