@@ -26,6 +26,8 @@ manifest.json: [{"file", "expect", "outside_allow_list", "source"}], expect one 
   "benign"     exit 0, or exit 3 naming exactly the imports in outside_allow_list (as CPython imports
                them; a benign pickle may still use a gadget such as getattr, listed there too)
   "unreadable" exit 1 (a container sdmodel does not read, or bytes that are no pickle)
+  "refused"    exit 3 because the pickle is written in a way sdmodel does not follow exactly as
+               CPython reads it (its framing), though nothing in it is dangerous
 """
 import collections
 import dataclasses
@@ -679,16 +681,21 @@ def framing_variants():
     for v in (4, 5):
         base = dumps(data, v)
         entry(f"framed_p{v}_original.pkl", base, "benign", src + f"protocol {v} as pickle writes it")
-        entry(f"framed_p{v}_tiny.pkl", reframe(base, 1, lambda n: 1), "benign",
+        # Refused: read from a file (as torch.load reads), CPython skips the rest of a frame an
+        # opcode runs past, and reads a frame that claims more than its opcodes differently too.
+        entry(f"framed_p{v}_tiny.pkl", reframe(base, 1, lambda n: 1), "refused",
               src + "a one-byte frame before every opcode: every argument runs past its frame")
-        entry(f"framed_p{v}_split.pkl", reframe(base, 3, lambda n: max(0, n // 2)), "benign",
+        entry(f"framed_p{v}_split.pkl", reframe(base, 3, lambda n: max(0, n // 2)), "refused",
               src + "frames that end halfway through their opcodes")
-        entry(f"framed_p{v}_long.pkl", reframe(base, 4, lambda n: n + 5), "benign",
+        entry(f"framed_p{v}_long.pkl", reframe(base, 4, lambda n: n + 5), "refused",
               src + "frames that claim more than their opcodes, up to STOP at most")
         entry(f"framed_p{v}_zero.pkl", base[:2] + frame(0) + base[2:], "benign", src + "an empty frame first")
         entry(f"framed_p{v}_unframed.pkl", reframe(base, 0, None), "benign", src + "no frame at all")
         nested = base[:2] + frame(len(base) - 2) + base[2:]
-        entry(f"framed_p{v}_nested.pkl", nested, "benign", src + "a frame around the whole pickle, frames inside it")
+        entry(f"framed_p{v}_nested.pkl", nested, "refused", src + "a frame around the whole pickle, frames inside it")
+        # Large bytes are written after the frame they follow, unframed, as pickle does at 64 KiB.
+        entry(f"framed_p{v}_large_bytes.pkl", dumps({"big": b"\x01" * 70000, "after": [1, 2]}, v), "benign",
+              src + "bytes of 70,000: written outside any frame")
 
 
 def sdmodel_cases():
@@ -699,7 +706,7 @@ def sdmodel_cases():
     body = benign[11:]
     padded = PROTO4 + frame(len(body) + len(system)) + body + system
     entry("frame_past_stop.pkl", padded + b"N.", "dangerous", src + "a frame of the first pickle runs past its STOP over a second pickle")
-    entry("frame_past_stop_only.pkl", PROTO4 + frame(len(body) + 4) + body + b"N.N.", "dangerous",
+    entry("frame_past_stop_only.pkl", PROTO4 + frame(len(body) + 4) + body + b"N.N.", "refused",
           src + "a frame that runs past STOP (nothing hidden: refused all the same)")
     # An opcode straddling two frames and a frame that ends early: read linearly, as the C unpickler does.
     g = b"cos\nsystem\n"

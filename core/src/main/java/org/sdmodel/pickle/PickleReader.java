@@ -12,16 +12,20 @@ import java.util.regex.Pattern;
  *
  * <p>How each case of the input is read, with the CPython function it follows:
  * <ul>
- * <li><b>Framing</b> ({@code load_frame}): {@code FRAME n} only requires that {@code n} more bytes
- *     exist after its length (else "pickle data was truncated"; {@code n >= 2^63} is an
- *     OverflowError); the reader then rewinds, so reading goes on byte after byte whatever the
- *     frames say. An opcode or argument that straddles a frame's end, a frame that ends before
- *     {@code STOP} (the rest unframed), and a {@code FRAME} inside a frame are all read linearly, as
- *     by the C unpickler ({@code Lib/pickle.py}'s {@code _Unframer} would raise instead). A frame
- *     that runs past {@code STOP} is refused ({@link PickleRefusedException}): when Python reads a
- *     file (legacy torch files, concatenated pickles) a frame fetched with {@code read()} leaves the
- *     file after the frame's end rather than after {@code STOP} ({@code _Unpickler_ReadFromFile},
- *     {@code _Unpickler_SkipConsumed}), so where the next pickle starts would depend on buffering.</li>
+ * <li><b>Framing</b> ({@code load_frame}, {@code _Unpickler_ReadImpl}, {@code
+ *     _Unpickler_ReadFromFile}): {@code FRAME n} requires that {@code n} more bytes exist after its
+ *     length (else "pickle data was truncated"; {@code n >= 2^63} is an OverflowError). What happens
+ *     next depends on how Python reads: {@code pickle.loads} reads on byte after byte, but from a
+ *     file object ({@code torch.load} unpickles {@code data.pkl} from an {@code io.BytesIO}, a
+ *     legacy file from the open file) the frame is fetched with one {@code read(n)}, and an opcode
+ *     or argument that runs past the end of that chunk is read afresh from after it: the rest of
+ *     the frame is skipped. So sdmodel reads frames as {@code Lib/pickle.py}'s {@code _Unframer}
+ *     requires them (every opcode and argument whole inside its frame, a new frame only where the
+ *     previous one ends) and also refuses a frame that runs past {@code STOP} (the file is then
+ *     left at the frame's end, not after {@code STOP}, when the next pickle is read): within those
+ *     rules every way CPython reads gives the same bytes, linear ones; anything else is refused
+ *     ({@link PickleRefusedException}), never read another way. Data after a frame's end, outside
+ *     any frame, is read on, as pickle writes large bytes that way.</li>
  * <li><b>Text lines</b> ({@code _Unpickler_Readline}): up to and including a newline; none before
  *     the end is a truncation. Numbers in lines are read only in the canonical forms picklers
  *     write; CPython's parsers ({@code strtol} with base 0 in {@code load_int}, {@code
@@ -181,6 +185,23 @@ final class PickleReader {
         offset = in.consumed();
         value = null;
         int op = in.readByte();
+        int result = decode(op);
+        checkFrame(op == FRAME ? offset + 9 : in.consumed());
+        return result;
+    }
+
+    /**
+     * Refuses an opcode (with its argument, read up to {@code end}) that started inside a frame and
+     * runs past its end: see the class comment.
+     */
+    private void checkFrame(long end) throws PickleRefusedException {
+        if (offset < frameEnd && end > frameEnd) {
+            throw new PickleRefusedException("the opcode at byte " + offset + " runs " + (end - frameEnd)
+                    + " bytes past the end of its frame: Python reads such a pickle differently from a file");
+        }
+    }
+
+    private int decode(int op) throws IOException {
         switch (op) {
             case PROTO: {
                 int version = in.readByte();
@@ -191,12 +212,16 @@ final class PickleReader {
                 return op;
             }
             case FRAME: {
+                if (offset < frameEnd) {
+                    throw new PickleRefusedException("a frame begins at byte " + offset + ", " + (frameEnd - offset)
+                            + " bytes before the previous one ends: Python reads such a pickle differently from a file");
+                }
                 long n = in.readLength8("FRAME");
                 if (n > in.remaining()) {
                     throw new PickleException("a frame claims " + n + " bytes but only " + in.remaining()
                             + " remain (truncated; CPython fails too)");
                 }
-                frameEnd = Math.max(frameEnd, in.consumed() + n);
+                frameEnd = in.consumed() + n;
                 return op;
             }
             case STOP:
@@ -346,6 +371,7 @@ final class PickleReader {
     byte[] payload() throws IOException {
         long n = payload;
         payload = -1;
+        checkFrame(in.consumed() + n);
         return in.readBytes(n, opName(payloadOp));
     }
 
@@ -353,6 +379,7 @@ final class PickleReader {
     void skipPayload() throws IOException {
         long n = payload;
         payload = -1;
+        checkFrame(in.consumed() + n);
         in.skip(n, opName(payloadOp));
     }
 
