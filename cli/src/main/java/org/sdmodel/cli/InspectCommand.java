@@ -309,8 +309,8 @@ final class InspectCommand implements Callable<Integer> {
         }
         List<PickleImport> imports = model.imports();
         if (!imports.isEmpty()) {
-            out.printf("  pickle imports: %d safe, %d unknown, %d dangerous%n",
-                    r.get("imports").get("safe").asLong(), r.get("imports").get("unknown").asLong(),
+            out.printf("  pickle imports: %d allowed, %d not allowed, %d dangerous%n",
+                    r.get("imports").get("allowed").asLong(), r.get("imports").get("not-allowed").asLong(),
                     r.get("imports").get("dangerous").asLong());
         }
         if (listTensors) {

@@ -170,9 +170,11 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
                 if (r.imports().isEmpty()) {
                     return "clean: no imports";
                 }
-                return "clean: " + (r.imports(ImportSafety.NOT_ALLOWED).isEmpty()
-                        ? "every import is on the allow list" : "no dangerous import (--deny-list-only)")
-                        + " (" + counts(r) + ")";
+                int n = r.imports().size();
+                int outside = r.imports(ImportSafety.NOT_ALLOWED).size();
+                return outside == 0
+                        ? "clean: " + (n == 1 ? "its import is" : "all " + n + " imports are") + " on the allow list"
+                        : "no dangerous import, but " + outside + " not allowed (--deny-list-only: not a safety verdict)";
         }
     }
 

@@ -16,13 +16,21 @@ import org.sdmodel.testing.PickleBuilder;
 import org.sdmodel.testing.TestFiles;
 import org.sdmodel.testing.ZipBuilder;
 
-/** {@code sdmodel scan}: output naming file, record and each import with its class; exit 0, 1 or 3. */
+/**
+ * {@code sdmodel scan}: output naming file, record and each import with its class; exit 0 only
+ * when every import is on the allow list, 3 when one is not, 1 when a file cannot be read.
+ */
 class ScanCommandTest {
     @TempDir
     Path dir;
 
     private static String hostile(String name) {
         return TestFiles.testdata("hostile/" + name).toString();
+    }
+
+    private Path customClass() throws IOException {
+        return Files.write(dir.resolve("custom.ckpt"), ZipBuilder.checkpoint(PickleBuilder.protocol(2).op('}')
+                .string("model").global("__main__", "MyModel").op(')').op('R').op('s').stop().bytes()));
     }
 
     @Test
@@ -33,11 +41,11 @@ class ScanCommandTest {
         assertEquals(String.join("\n",
                 file + ": PyTorch checkpoint (zip)",
                 "  torch-zip-os-system/data.pkl",
-                "    dangerous  posix.system",
-                "    safe       torch._utils._rebuild_tensor_v2",
-                "    safe       torch.FloatStorage",
-                "    safe       collections.OrderedDict",
-                "  verdict: DANGEROUS: 1 dangerous, 0 unknown, 3 safe imports", ""), r.out);
+                "    dangerous    posix.system",
+                "    allowed      torch._utils._rebuild_tensor_v2",
+                "    allowed      torch.FloatStorage",
+                "    allowed      collections.OrderedDict",
+                "  verdict: UNSAFE to load with torch.load: 1 dangerous, 0 not allowed, 3 allowed imports", ""), r.out);
         assertEquals("", r.err);
     }
 
@@ -45,28 +53,61 @@ class ScanCommandTest {
     void legacyFilesListEachPickle() {
         CliRunner r = CliRunner.run("scan", hostile("torch-legacy-os-system.pt"));
         assertEquals(3, r.exitCode, r.toString());
-        assertTrue(r.out.contains("  pickle 1\n    (no imports)\n"), r.out);
-        assertTrue(r.out.contains("  pickle 4\n    dangerous  posix.system\n"), r.out);
+        assertTrue(r.out.contains(": PyTorch checkpoint (legacy)\n  pickle 1\n    (no imports)\n"), r.out);
+        assertTrue(r.out.contains("  pickle 4\n    dangerous    posix.system\n"), r.out);
     }
 
     @Test
-    void aCleanCheckpointExitsZero() {
-        CliRunner r = CliRunner.run("scan", "--strict", TestFiles.testdata("sd1-train.ckpt").toString());
+    void aCheckpointOfAllowedImportsExitsZero() {
+        CliRunner r = CliRunner.run("scan", TestFiles.testdata("sd1-train.ckpt").toString());
         assertEquals(0, r.exitCode, r.toString());
-        assertTrue(r.out.contains("    safe       pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint\n"), r.out);
-        assertTrue(r.out.endsWith("  verdict: clean: 0 dangerous, 0 unknown, 9 safe imports\n"), r.out);
+        assertTrue(r.out.contains("    allowed      pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint\n"), r.out);
+        // protocol 2: CPython renames __builtin__ to builtins before importing
+        assertTrue(r.out.endsWith("  verdict: clean: all 9 imports are on the allow list\n"), r.out);
     }
 
     @Test
-    void strictCountsUnknownAsDangerous() throws IOException {
-        Path file = Files.write(dir.resolve("custom.ckpt"), ZipBuilder.checkpoint(PickleBuilder.protocol(2).op('}')
-                .string("model").global("__main__", "MyModel").op(')').op('R').op('s').stop().bytes()));
-        CliRunner lenient = CliRunner.run("scan", file.toString());
-        assertEquals(0, lenient.exitCode, lenient.toString());
-        assertTrue(lenient.out.contains("    unknown    __main__.MyModel\n"), lenient.out);
-        assertTrue(lenient.out.contains("  verdict: unknown: 0 dangerous, 1 unknown, 0 safe imports\n"), lenient.out);
-        CliRunner strict = CliRunner.run("scan", "--strict", file.toString());
-        assertEquals(3, strict.exitCode, strict.toString());
+    void anImportOutsideTheAllowListIsUnsafe() throws IOException {
+        Path file = customClass();
+        CliRunner r = CliRunner.run("scan", file.toString());
+        assertEquals(3, r.exitCode, r.toString());
+        assertTrue(r.out.contains("    not-allowed  __main__.MyModel\n"), r.out);
+        assertTrue(r.out.contains("  verdict: UNSAFE to load with torch.load: 0 dangerous, 1 not allowed, 0 allowed imports\n"), r.out);
+        // --strict was the opt-in for this; it is accepted and changes nothing
+        assertEquals(3, CliRunner.run("scan", "--strict", file.toString()).exitCode);
+    }
+
+    @Test
+    void allowExtendsTheListForOneRun() throws IOException {
+        Path file = customClass();
+        CliRunner r = CliRunner.run("scan", "--allow", "__main__.MyModel", file.toString());
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(r.out.contains("    allowed      __main__.MyModel\n"), r.out);
+        CliRunner dangerous = CliRunner.run("scan", "--allow", "os.system", file.toString());
+        assertEquals(2, dangerous.exitCode, dangerous.toString());
+        assertTrue(dangerous.err.contains("os.system is a dangerous import and cannot be allowed"), dangerous.err);
+        assertEquals(2, CliRunner.run("scan", "--allow", "nodot", file.toString()).exitCode);
+    }
+
+    @Test
+    void denyListOnlyIsTheOldLenientVerdict() throws IOException {
+        Path file = customClass();
+        CliRunner r = CliRunner.run("scan", "--deny-list-only", file.toString());
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(r.out.contains("  verdict: no dangerous import, but 1 not allowed (--deny-list-only: not a safety verdict)\n"), r.out);
+        assertEquals(3, CliRunner.run("scan", "--deny-list-only", hostile("torch-zip-os-system.pt")).exitCode);
+        assertEquals(2, CliRunner.run("scan", "--deny-list-only", "--strict", file.toString()).exitCode);
+    }
+
+    @Test
+    void quietPrintsOneVerdictLinePerFile() throws IOException {
+        Path file = customClass();
+        String clean = TestFiles.testdata("sd2-v-train.ckpt").toString();
+        CliRunner r = CliRunner.run("scan", "-q", clean, file.toString());
+        assertEquals(3, r.exitCode, r.toString());
+        assertEquals(clean + ": clean: all 4 imports are on the allow list\n"
+                + file + ": UNSAFE to load with torch.load: 0 dangerous, 1 not allowed, 0 allowed imports\n", r.out);
+        assertEquals("", r.err);
     }
 
     @Test
@@ -75,9 +116,10 @@ class ScanCommandTest {
         Path file = Files.write(dir.resolve("garbage.ckpt"), ZipBuilder.checkpoint(pkl));
         CliRunner r = CliRunner.run("scan", file.toString());
         assertEquals(3, r.exitCode, r.toString());
-        assertTrue(r.out.contains("    dangerous  os.system\n"), r.out);
-        assertTrue(r.out.contains("  problem: archive/data.pkl: invalid pickle opcode 0xff at byte 13\n"), r.out);
-        assertEquals("sdmodel: " + file + ": archive/data.pkl: invalid pickle opcode 0xff at byte 13\n", r.err);
+        assertTrue(r.out.contains("    dangerous    os.system\n"), r.out);
+        String problem = "archive/data.pkl: invalid pickle opcode 0xff at byte 13 (CPython fails too: invalid load key)";
+        assertTrue(r.out.contains("  problem: " + problem + "\n"), r.out);
+        assertEquals("sdmodel: " + file + ": " + problem + "\n", r.err);
     }
 
     @Test
@@ -97,9 +139,9 @@ class ScanCommandTest {
     @Test
     void safetensorsIsCleanAfterValidation() {
         String file = TestFiles.testdata("safetensors/reference/names.safetensors").toString();
-        CliRunner r = CliRunner.run("scan", "--strict", file);
+        CliRunner r = CliRunner.run("scan", file);
         assertEquals(0, r.exitCode, r.toString());
-        assertEquals(file + ": safetensors\n  no pickles: safetensors files hold no code\n  verdict: clean\n", r.out);
+        assertEquals(file + ": safetensors\n  no pickles: safetensors files hold no code\n  verdict: clean: no imports\n", r.out);
     }
 
     @Test
@@ -112,15 +154,17 @@ class ScanCommandTest {
         assertEquals(2, all.size());
         assertEquals("clean", all.get(0).get("verdict").asText());
         assertEquals("torch_zip", all.get(0).get("format").asText());
-        assertEquals(4, all.get(0).get("counts").get("safe").asInt());
+        assertEquals("allow-list", all.get(0).get("mode").asText());
+        assertEquals(4, all.get(0).get("counts").get("allowed").asInt());
         JsonNode e = all.get(1);
         assertEquals(evil, e.get("file").asText());
-        assertEquals("dangerous", e.get("verdict").asText());
+        assertEquals("unsafe", e.get("verdict").asText());
+        assertEquals("pickle", e.get("container").asText());
         assertEquals(List.of("pickle 1"), List.of(e.get("records").get(0).asText()));
         JsonNode imp = e.get("imports").get(0);
-        assertEquals(List.of("pickle 1", "posix", "system", "dangerous"), List.of(imp.get("record").asText(),
-                imp.get("module").asText(), imp.get("name").asText(), imp.get("safety").asText()));
-        // A plain pickle is not a checkpoint: noted as a problem, but the import decides the verdict.
-        assertEquals("a pickle, but not a torch checkpoint (wrong magic number)", e.get("problems").get(0).asText());
+        assertEquals(List.of("pickle 1", "posix", "system", "posix.system", "dangerous"), List.of(imp.get("record").asText(),
+                imp.get("module").asText(), imp.get("name").asText(), imp.get("imported_as").asText(),
+                imp.get("safety").asText()));
+        assertEquals(0, e.get("problems").size());
     }
 }

@@ -316,13 +316,20 @@ public final class ModelScanner {
             s.problem(e.getMessage());
             return;
         }
-        int dataPkls = 0;
+        long dataPkls = entries.stream().map(TorchZipFile.ZipEntry::name)
+                .filter(name -> name.equals("data.pkl") || name.endsWith("/data.pkl") && name.indexOf('/') == name.length() - 9)
+                .count();
+        if (dataPkls == 1) {
+            // A torch checkpoint: first what sdmodel's own reader (stricter than torch's) says of the directory.
+            try {
+                TorchZipFile.pickleRecords(ch);
+            } catch (ModelFormatException e) {
+                s.problem(e.getMessage());
+            }
+        }
         int pickles = 0;
         for (TorchZipFile.ZipEntry e : entries) {
             String name = e.name();
-            if (name.equals("data.pkl") || name.endsWith("/data.pkl") && name.indexOf('/') == name.length() - 9) {
-                dataPkls++;
-            }
             if (name.endsWith("/") && e.size() == 0) {
                 continue; // a folder
             }
@@ -388,16 +395,7 @@ public final class ModelScanner {
         } else if (pickles == 0 && s.numpy == 0 && s.problems.isEmpty()) {
             s.problem("a zip archive with no pickle (no data.pkl, no other) and no numpy array in it: nothing to scan");
         }
-        if (s.format == ModelFormat.TORCH_ZIP) {
-            // What sdmodel's own checkpoint reader (stricter than torch's) says of the directory.
-            try {
-                TorchZipFile.pickleRecords(ch);
-            } catch (ModelFormatException e) {
-                if (s.problems.stream().noneMatch(p -> p.message().equals(e.getMessage()))) {
-                    s.problem(e.getMessage());
-                }
-            }
-        }
+
         if (s.format == ModelFormat.TORCH_ZIP) {
             s.validate(ch);
         }
