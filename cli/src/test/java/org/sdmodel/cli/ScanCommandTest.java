@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sdmodel.testing.HostileFiles;
 import org.sdmodel.testing.PickleBuilder;
 import org.sdmodel.testing.TestFiles;
 import org.sdmodel.testing.ZipBuilder;
@@ -108,6 +109,23 @@ class ScanCommandTest {
         assertEquals(clean + ": clean: all 4 imports are on the allow list\n"
                 + file + ": UNSAFE to load with torch.load: 0 dangerous, 1 not allowed, 0 allowed imports\n", r.out);
         assertEquals("", r.err);
+    }
+
+    @Test
+    void convertReadsImportsOutsideTheAllowListAsDataAndWarns() throws IOException {
+        // A custom class in the checkpoint: nothing runs it, the output holds only tensors.
+        Path file = Files.write(dir.resolve("custom-class.ckpt"), HostileFiles.floatCheckpoint(HostileFiles.stateDictWith(
+                new PickleBuilder().string("config").global("mypackage.config", "TrainConfig").op(')').op('R').op('s'))));
+        Path out = dir.resolve("custom-class.safetensors");
+        CliRunner r = CliRunner.run("convert", file.toString(), "-o", out.toString());
+        assertEquals(0, r.exitCode, r.toString());
+        assertTrue(Files.exists(out));
+        assertTrue(r.err.startsWith("sdmodel: warning: " + file + ": an import outside the allow list "
+                + "(mypackage.config.TrainConfig): read as inert data, never run; do not load this file with torch.load"), r.err);
+        // A dangerous import is still refused, as before.
+        CliRunner evil = CliRunner.run("convert", hostile("torch-zip-os-system.pt"), "-o", dir.resolve("evil.safetensors").toString());
+        assertEquals(3, evil.exitCode, evil.toString());
+        assertTrue(evil.err.contains("dangerous import posix.system"), evil.err);
     }
 
     @Test

@@ -224,12 +224,14 @@ public final class HostileFiles {
     }
 
     /** {@code {'model.w': <F32 tensor of 4 over storage '0'>, <more>}}. */
-    private static byte[] stateDictWith(PickleBuilder more) {
+    /** A state dict with one real tensor and {@code more} (a key and a value, then SETITEM) after it. */
+    public static byte[] stateDictWith(PickleBuilder more) {
         return PickleBuilder.protocol(2).op('}').string("model.w").floatTensor("0", 4).op('s').raw(more.bytes())
                 .stop().bytes();
     }
 
-    private static byte[] floatCheckpoint(byte[] pkl) {
+    /** A zip checkpoint of {@code pkl} with the storage its tensor uses. */
+    public static byte[] floatCheckpoint(byte[] pkl) {
         Map<String, byte[]> storages = new LinkedHashMap<>();
         storages.put("0", new byte[16]);
         return ZipBuilder.checkpoint("archive", pkl, storages);
