@@ -51,6 +51,22 @@ class ScanCommandTest {
     }
 
     @Test
+    void theReadmeSampleIsWhatScanPrints() throws IOException {
+        String readme = Files.readString(TestFiles.projectRoot().resolve("README.md"));
+        String section = readme.substring(readme.indexOf("### scan\n"));
+        int first = section.indexOf("```\nevil.ckpt");
+        String sample = section.substring(first + 4, section.indexOf("```", first + 4));
+        byte[] pkl = PickleBuilder.protocol(2).global("collections", "OrderedDict").op(')').op('R')
+                .string("x").call("posix", "system", "echo pwned").op('s')
+                .string("model").global("__main__", "MyModel").op(')').op('R').op('s')
+                .string("w").global("torch._utils", "_rebuild_tensor_v2").op(')').op('R').op('s').stop().bytes();
+        Path evil = Files.write(dir.resolve("evil.ckpt"), ZipBuilder.checkpoint(pkl));
+        CliRunner r = CliRunner.run("scan", evil.toString());
+        assertEquals(3, r.exitCode, r.toString());
+        assertEquals(sample, r.out.replace(dir + "/", ""));
+    }
+
+    @Test
     void legacyFilesListEachPickle() {
         CliRunner r = CliRunner.run("scan", hostile("torch-legacy-os-system.pt"));
         assertEquals(3, r.exitCode, r.toString());

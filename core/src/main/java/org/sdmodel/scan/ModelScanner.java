@@ -522,8 +522,8 @@ public final class ModelScanner {
 
         /** Opens a torch file whose pickles all read, to find what its pickles alone do not show. */
         void validate(FileChannel ch) throws IOException {
-            if (!problems.isEmpty()) {
-                return; // the reader would stop where the scan stopped
+            if (!problems.isEmpty() || imports.stream().anyMatch(i -> i.safety() != org.sdmodel.pickle.ImportSafety.ALLOWED)) {
+                return; // the reader would stop where the scan stopped, or the file is unsafe anyway
             }
             try (ModelFile model = ModelFile.open(file, options.withDangerousImportsAllowed(true)
                     .withNotAllowedImportsRefused(false))) {
