@@ -446,15 +446,16 @@ def webui_cache():
     cache["hashes"] = collections.OrderedDict([
         ("checkpoint/v1-5-pruned-emaonly.safetensors",
          {"mtime": 1697011200.8840168, "sha256": "6ce0161689b3853acaa03779ec93eafe75a02f4ced659bee03f50797806fa2fa"}),
-        ("lora/add_detail.safetensors",
+        # a LoRA saved as .pt: the web UI's LoRA code hashes it whole, under "lora/" + its file name's stem
+        ("lora/old_style",
          {"mtime": 1689422400.0, "sha256": "7c6bad76eb54e80ab7b6b1bb1f4c18d1e8a0a0ec4e29f9f2e4c8db1cc9f35a4b"}),
     ])
     cache["hashes-addnet"] = collections.OrderedDict([
-        ("lora/add_detail.safetensors", {"mtime": 1689422400.0, "sha256": "47aaaf0d2945ca937151d61304946dd229b3f072140b85484bc93e38f2a6e2f7"}),
+        ("lora/add_detail", {"mtime": 1689422400.0, "sha256": "47aaaf0d2945ca937151d61304946dd229b3f072140b85484bc93e38f2a6e2f7"}),
     ])
     cache["safetensors-metadata"] = collections.OrderedDict([
         ("checkpoint/v1-5-pruned-emaonly.safetensors", {"mtime": 1697011200.8840168, "value": {}}),
-        ("lora/add_detail.safetensors", {"mtime": 1689422400.0, "value": {
+        ("lora/add_detail", {"mtime": 1689422400.0, "value": {
             "ss_output_name": "add_detail", "ss_training_comment": "caf\u00e9 \u2014 \U0001f600 \"quoted\"\n\ttabbed",
             "ss_num_train_images": "1000", "ss_learning_rate": 1e-05, "ss_scale": 1e+16, "ss_tiny": 5e-324,
             "ss_list": [1, 2.5, None, True, False, [], {}], "ss_ctrl": "\u0001\u007f"}}),

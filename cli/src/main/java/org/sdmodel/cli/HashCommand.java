@@ -11,9 +11,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sdmodel.hash.ModelHashes;
-import org.sdmodel.hash.WebUiHashCache;
 import org.sdmodel.inspect.KnownModel;
 import org.sdmodel.inspect.KnownModels;
+import org.sdmodel.webui.WebUiException;
+import org.sdmodel.webui.WebUiHashCache;
+import org.sdmodel.webui.WebUiLayout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -26,9 +28,9 @@ import picocli.CommandLine.Spec;
         description = "Hash files the way the Stable Diffusion web UI and model sites do: the full sha256, autov1 "
                 + "(the web UI's old model hash), autov2 (the short hash shown beside a checkpoint), autov3 "
                 + "(safetensors only: the hash of everything after the header, which survives metadata "
-                + "edits). Names official releases by their sha256. With --webui, records each sha256 in the "
-                + "web UI's cache.json, so that it does not hash the file again at start-up (run it while the "
-                + "web UI is stopped).")
+                + "edits). Names official releases by their sha256. With --webui, records each hash in the "
+                + "web UI's cache.json under the key the web UI itself uses (checkpoints, LoRAs, embeddings), so "
+                + "that it does not hash the file again (run it while the web UI is stopped).")
 final class HashCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to hash (any file; autov3 needs safetensors).")
@@ -38,7 +40,9 @@ final class HashCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--webui", paramLabel = "DIR",
-            description = "The web UI's folder: record the sha256 in DIR/cache.json under checkpoint/<name>.")
+            description = "The web UI's folder: record each hash in its cache.json (in its data folder), as the web UI"
+                    + " records it: checkpoint/<path in the checkpoint folder>, lora/<name> (addnet hash for"
+                    + " .safetensors), textual_inversion/<name>. Files in none of its model folders are refused.")
     Path webui;
 
     @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
@@ -49,20 +53,29 @@ final class HashCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (webui != null && !Files.isDirectory(webui)) {
-            throw new ParameterException(spec.commandLine(), "--webui: " + webui + " is not a folder");
-        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        WebUiLayout layout = null;
+        if (webui != null) {
+            if (!Files.isDirectory(webui)) {
+                throw new ParameterException(spec.commandLine(), "--webui: " + webui + " is not a folder");
+            }
+            layout = WebUiReport.layout(spec, webui);
+            try {
+                layout.check(layout.cacheFile());
+            } catch (WebUiException e) {
+                throw WebUiReport.failure(e);
+            }
+            if (Files.isDirectory(layout.cacheFolder().path())) {
+                err.println("sdmodel: note: " + layout.cacheFolder().path() + " exists: web UI versions that keep their cache"
+                        + " there (1.8 and later) read cache.json only while that folder does not exist");
+            }
+        }
         ArrayNode all = Json.array();
         int worst = ExitCode.OK;
-        if (webui != null && WebUiHashCache.usesCacheFolder(webui)) {
-            err.println("sdmodel: note: " + webui.resolve("cache") + " exists: web UI versions that keep their cache"
-                    + " there read cache.json only while that folder does not exist");
-        }
         for (Path file : files) {
             try {
-                ObjectNode r = hashOne(file, err);
+                ObjectNode r = hashOne(file, layout, err);
                 if (json) {
                     all.add(r);
                 } else {
@@ -80,9 +93,20 @@ final class HashCommand implements Callable<Integer> {
         return worst;
     }
 
-    private ObjectNode hashOne(Path file, PrintWriter err) throws CliException {
+    private ObjectNode hashOne(Path file, WebUiLayout layout, PrintWriter err) throws CliException {
         if (Files.isDirectory(file)) {
             throw new CliException(ExitCode.INVALID_INPUT, file + ": is a directory, not a model file");
+        }
+        WebUiLayout.CacheKey key = null;
+        if (layout != null) {
+            try {
+                key = layout.cacheKey(file); // before hashing: a file the web UI never hashes costs nothing
+                layout.check(key.folder());
+            } catch (WebUiException e) {
+                throw WebUiReport.failure(e);
+            } catch (IOException e) {
+                throw Failures.reading(file, e);
+            }
         }
         ModelHashes hashes;
         double mtime;
@@ -102,28 +126,42 @@ final class HashCommand implements Callable<Integer> {
         r.put("file", file.toString());
         r.setAll(hashesJson(hashes));
         r.set("known_model", knownJson(KnownModels.bySha256(hashes.sha256()).orElse(null)));
-        if (webui != null) {
-            r.set("webui", record(file, mtime, hashes.sha256(), err));
+        if (key != null) {
+            r.set("webui", record(file, layout, key, mtime, hashes));
         }
         return r;
     }
 
-    /** Writes the hash into the web UI's cache.json; returns what was done. */
-    private ObjectNode record(Path file, double mtime, String sha256, PrintWriter err)
+    /** Writes the hash into the web UI's cache.json as the web UI would; returns what was done. */
+    private static ObjectNode record(Path file, WebUiLayout layout, WebUiLayout.CacheKey key, double mtime, ModelHashes hashes)
             throws CliException {
-        Path cache = WebUiHashCache.cacheFile(webui);
-        String title = WebUiHashCache.checkpointTitle(webui, file);
-        if (!WebUiHashCache.inCheckpointFolder(webui, file)) {
-            err.println("sdmodel: note: " + file + " is not in " + WebUiHashCache.checkpointFolder(webui)
-                    + "; recorded under its file name, as the web UI names a checkpoint outside that folder");
+        Path cache = layout.cacheFile().path();
+        ObjectNode w = Json.object();
+        w.put("cache", cache.toString());
+        w.put("kind", key.kind());
+        w.put("section", key.section());
+        w.put("title", key.title());
+        w.put("mtime", mtime);
+        if (key.note() != null) {
+            w.put("note", key.note());
+        }
+        if (!key.recorded()) {
+            w.put("status", "skipped");
+            w.put("reason", key.skipped());
+            return w;
+        }
+        String sha = key.addnet() ? hashes.addnetSha256() : hashes.sha256();
+        if (sha == null) {
+            throw new CliException(ExitCode.INVALID_INPUT, file + ": is named .safetensors but is not a safetensors file;"
+                    + " the web UI's LoRA loader cannot read it, so no hash was recorded");
         }
         String status;
         try {
-            WebUiHashCache.Entry previous = WebUiHashCache.lookup(cache, title);
-            if (previous != null && previous.sha256().equals(sha256) && previous.mtime() == mtime) {
+            WebUiHashCache.Entry previous = WebUiHashCache.lookup(cache, key.section(), key.title());
+            if (previous != null && previous.sha256().equals(sha) && previous.mtime() == mtime) {
                 status = "unchanged";
             } else {
-                WebUiHashCache.record(cache, title, mtime, sha256);
+                WebUiHashCache.record(cache, key.section(), key.title(), mtime, sha);
                 status = previous == null ? "added" : "updated";
             }
         } catch (WebUiHashCache.CacheFormatException e) {
@@ -131,10 +169,7 @@ final class HashCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw Failures.writing(cache, e);
         }
-        ObjectNode w = Json.object();
-        w.put("cache", cache.toString());
-        w.put("title", title);
-        w.put("mtime", mtime);
+        w.put("sha256", sha);
         w.put("status", status);
         return w;
     }
@@ -185,8 +220,17 @@ final class HashCommand implements Callable<Integer> {
         JsonNode w = r.get("webui");
         if (w != null) {
             String status = w.get("status").asText();
-            out.printf("  web UI:  %s %s in %s%n", status.equals("unchanged") ? "already had" : status,
-                    w.get("title").asText(), w.get("cache").asText());
+            if (status.equals("skipped")) {
+                out.printf("  web UI:  not recorded (a %s: %s)%n", w.get("kind").asText(), w.get("reason").asText());
+            } else {
+                out.printf("  web UI:  %s %s %s in %s%s%n", status.equals("unchanged") ? "already had" : status,
+                        w.get("section").asText(), w.get("title").asText(), w.get("cache").asText(),
+                        w.get("section").asText().equals(WebUiHashCache.HASHES_ADDNET) ? " (addnet hash " + w.get("sha256").asText()
+                                .substring(0, 12) + ")" : "");
+            }
+            if (w.has("note")) {
+                out.printf("           note: %s%n", w.get("note").asText());
+            }
         }
     }
 }

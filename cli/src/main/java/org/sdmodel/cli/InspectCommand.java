@@ -23,6 +23,7 @@ import org.sdmodel.inspect.TensorStats;
 import org.sdmodel.inspect.TopLevelEntry;
 import org.sdmodel.pickle.ImportSafety;
 import org.sdmodel.pickle.PickleImport;
+import org.sdmodel.webui.WebUiLayout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -37,7 +38,9 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "takes seconds on any file.")
 final class InspectCommand implements Callable<Integer> {
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Model files (.ckpt, .pt, .pth, .bin, .safetensors).")
+    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Model files (.ckpt, .pt, .pth, .bin, .safetensors),"
+            + " or a web UI folder: shows where that web UI keeps checkpoints, VAEs, LoRAs, embeddings and its hash"
+            + " cache, and why (which flag of COMMANDLINE_ARGS, from which file and line).")
     List<Path> files;
 
     @Option(names = "--json", description = "Print JSON (one object per file, in an array).")
@@ -62,6 +65,21 @@ final class InspectCommand implements Callable<Integer> {
         ArrayNode all = Json.array();
         int worst = ExitCode.OK;
         for (Path file : files) {
+            if (Files.isDirectory(file)) {
+                try {
+                    WebUiLayout layout = WebUiReport.layout(spec, file);
+                    if (json) {
+                        all.add(WebUiReport.json(layout));
+                    } else {
+                        WebUiReport.print(out, layout);
+                    }
+                } catch (CliException e) {
+                    spec.commandLine().getErr().println("sdmodel: " + file + ": is a folder, and not a web UI folder"
+                            + " (inspect reads model files, or shows a web UI's folders)");
+                    worst = Math.max(worst, ExitCode.INVALID_INPUT);
+                }
+                continue;
+            }
             try (ModelFile model = ModelFile.open(file)) {
                 ImportWarnings.print(spec.commandLine().getErr(), file, model);
                 ModelHashes hashes = hash ? hash(file) : null;

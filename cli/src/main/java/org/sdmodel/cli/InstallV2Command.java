@@ -13,30 +13,36 @@ import org.sdmodel.UnsafeModelException;
 import org.sdmodel.download.DownloadException;
 import org.sdmodel.download.DownloadListener;
 import org.sdmodel.download.Downloader;
-import org.sdmodel.install.InstallException;
-import org.sdmodel.install.V2Download;
-import org.sdmodel.install.V2Installer;
+import org.sdmodel.inspect.PredictionType;
 import org.sdmodel.io.InsufficientSpaceException;
+import org.sdmodel.prune.EmaPolicy;
+import org.sdmodel.webui.InferenceConfig;
+import org.sdmodel.webui.V2Download;
+import org.sdmodel.webui.V2Installer;
+import org.sdmodel.webui.WebUiException;
+import org.sdmodel.webui.WebUiLayout;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code sdmodel install-v2}: an SD 2.x 768-v checkpoint and its v-prediction config, into the web UI. */
+/** {@code sdmodel install-v2}: an SD 2.x checkpoint and its inference config, into the web UI. */
 @Command(name = "install-v2", mixinStandardHelpOptions = true,
-        description = "Install a Stable Diffusion 2.x v-prediction checkpoint (768-v-ema.ckpt) into the "
-                + "AUTOMATIC1111 web UI: the checkpoint into models/Stable-Diffusion, and beside it the "
-                + "v-prediction config renamed after it (768-v-ema.yaml), which is how the web UI finds it. "
-                + "Without that config SD 2.0 768-v renders noise or fails to load. Everything is checked "
-                + "first; a failure leaves the folder as it was. Without a checkpoint found (or with --url), it is "
-                + "downloaded into the checkpoint folder through <name>.part, resumed by the next run if the "
-                + "connection fails, and checked before it becomes the checkpoint.")
+        description = "Install a Stable Diffusion 2.x checkpoint (768-v-ema.ckpt) into the AUTOMATIC1111 web UI: the "
+                + "checkpoint into the folder the web UI lists (--ckpt-dir from its COMMANDLINE_ARGS, else "
+                + "models/Stable-diffusion), and beside it the inference config renamed after it (768-v-ema.yaml), which "
+                + "is how the web UI finds it. A checkpoint already in that folder gets only its config. Without the "
+                + "right config SD 2.0 768-v renders noise or fails to load. Everything is checked first; a failure "
+                + "leaves the folder as it was. Without a checkpoint found (or with --url), it is downloaded into the "
+                + "checkpoint folder through <name>.part, resumed by the next run if the connection fails, and checked "
+                + "before it becomes the checkpoint.")
 final class InstallV2Command implements Callable<Integer> {
 
     @Parameters(paramLabel = "CKPT", arity = "0..1",
-            description = "The checkpoint (default: 768-v-ema.ckpt in the current folder, else in ~/Downloads, "
+            description = "The checkpoint (default: 768-v-ema.ckpt in the current folder, else in $HOME/Downloads, "
                     + "else the official release is downloaded).")
     Path checkpoint;
 
@@ -53,7 +59,9 @@ final class InstallV2Command implements Callable<Integer> {
     Path webui;
 
     @Option(names = "--config", paramLabel = "YAML",
-            description = "Install this config instead of the bundled v-prediction one (checked, then copied byte for byte).")
+            description = "Install this config instead of the one the checkpoint's prediction type calls for (checked, then"
+                    + " copied byte for byte). " + InferenceConfig.EPS_NAME + " or " + InferenceConfig.V_NAME
+                    + " alone, when no such file exists here, means sdmodel's copy of that Stability AI config.")
     Path config;
 
     @ArgGroup(exclusive = true)
@@ -70,10 +78,15 @@ final class InstallV2Command implements Callable<Integer> {
     @Option(names = "--prune", description = "Install the pruned fp16 safetensors (<stem>.safetensors) instead of the checkpoint.")
     boolean prune;
 
+    @Option(names = "--ema", paramLabel = "POLICY", description = "With --prune: use (default) swaps the EMA weights in,"
+            + " drop keeps the training weights, keep keeps both.")
+    EmaPolicy ema;
+
     @Option(names = "--force", description = "Replace different files already installed under the same names.")
     boolean force;
 
-    @Option(names = "--dry-run", description = "Check everything and say what would be installed; change nothing.")
+    @Option(names = "--dry-run", description = "Check everything, show the web UI's folders and why, say what would be"
+            + " installed; change nothing.")
     boolean dryRun;
 
     @Option(names = {"-q", "--quiet"}, description = "No progress bars.")
@@ -98,67 +111,66 @@ final class InstallV2Command implements Callable<Integer> {
         V2Installer.Mode mode = placement == null ? V2Installer.Mode.COPY
                 : placement.move ? V2Installer.Mode.MOVE : V2Installer.Mode.LINK;
         if (prune && placement != null) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--prune writes a new file; it cannot be combined with --move or --link");
+            throw new ParameterException(spec.commandLine(), "--prune writes a new file; it cannot be combined with --move or --link");
+        }
+        if (ema != null && !prune) {
+            throw new ParameterException(spec.commandLine(), "--ema applies only with --prune (the checkpoint is otherwise"
+                    + " installed as it is)");
         }
         URI download = url == null ? null : parseUrl(url);
         if (download != null && checkpoint != null) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "give a checkpoint or --url, not both");
+            throw new ParameterException(spec.commandLine(), "give a checkpoint or --url, not both");
         }
         if (sha256 != null && !sha256.matches("[0-9a-fA-F]{64}")) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--sha256: not a sha256 (64 hex digits): " + sha256);
+            throw new ParameterException(spec.commandLine(), "--sha256: not a sha256 (64 hex digits): " + sha256);
         }
         if (sha256 != null && checkpoint != null) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            throw new ParameterException(spec.commandLine(),
                     "--sha256 checks a download; a local checkpoint is identified by its own sha256");
         }
+        WebUiLayout layout = WebUiReport.layout(spec, dir);
         boolean bars = !quiet && ProgressBar.terminal();
         V2Installer.Progress progress = (label, total) -> {
             ProgressBar bar = new ProgressBar(err, label, total, bars);
-            return n -> {
-                bar.advance(n);
-            };
+            return bar::advance;
         };
+        EmaPolicy emaPolicy = ema == null ? EmaPolicy.USE : ema;
         V2Installer.Result r;
         try {
             Path ckpt = checkpoint;
             if (ckpt == null && download == null) {
                 try {
-                    ckpt = V2Installer.findDefaultCheckpoint(cwd, Path.of(System.getProperty("user.home")));
-                } catch (InstallException e) {
-                    if (e.reason() != InstallException.Reason.NO_CHECKPOINT) {
+                    ckpt = V2Installer.findDefaultCheckpoint(cwd, Main.environment(spec).home());
+                } catch (WebUiException e) {
+                    if (e.reason() != WebUiException.Reason.NO_CHECKPOINT) {
                         throw e;
                     }
                     download = officialUrl;
-                    out.printf("no %s in the current folder or in ~/Downloads: downloading the official release%n",
-                            V2Installer.DEFAULT_NAME);
+                    out.printf("no %s in the current folder or in %s: downloading the official release%n",
+                            V2Installer.DEFAULT_NAME, Main.environment(spec).home().resolve("Downloads"));
                 }
             }
             if (download != null) {
                 if (placement != null) {
-                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    throw new ParameterException(spec.commandLine(),
                             "--move and --link place a local checkpoint; a download is always moved into place");
                 }
-                return downloadAndInstall(download, dir, out, err, bars, progress);
+                return downloadAndInstall(download, layout, emaPolicy, out, err, bars, progress);
             }
             if (!Files.exists(ckpt)) {
                 throw new CliException(ExitCode.INVALID_INPUT, ckpt + ": no such file (the official file: "
                         + V2Installer.OFFICIAL_URL + ")");
             }
-            if (config != null && !Files.isRegularFile(config)) {
-                throw new CliException(ExitCode.INVALID_INPUT, config + ": no such file");
-            }
-            r = new V2Installer().install(new V2Installer.Request(ckpt, dir, config, mode, prune, force, dryRun), progress);
-        } catch (InstallException e) {
-            throw new CliException(exitCode(e.reason()), e.getMessage(), e);
-        } catch (CliException | picocli.CommandLine.ParameterException e) {
+            r = new V2Installer().install(
+                    new V2Installer.Request(ckpt, layout, config, mode, prune, emaPolicy, force, dryRun), progress);
+        } catch (WebUiException e) {
+            throw WebUiReport.failure(e);
+        } catch (CliException | ParameterException e) {
             throw e;
         } catch (Exception e) {
             throw Failures.reading(checkpoint != null ? checkpoint : Path.of(V2Installer.DEFAULT_NAME), e);
         }
-        report(r, out);
+        report(r, layout, out);
         return ExitCode.OK;
     }
 
@@ -172,17 +184,13 @@ final class InstallV2Command implements Callable<Integer> {
         } catch (URISyntaxException e) {
             // refused below
         }
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                "--url: not an http:// or https:// address: " + text);
+        throw new ParameterException(spec.commandLine(), "--url: not an http:// or https:// address: " + text);
     }
 
     /** Downloads into the checkpoint folder's .part, then installs it (see {@link V2Download}). */
-    private int downloadAndInstall(URI download, Path dir, PrintWriter out, PrintWriter err, boolean bars,
-            V2Installer.Progress progress) throws Exception {
-        if (config != null && !Files.isRegularFile(config)) {
-            throw new CliException(ExitCode.INVALID_INPUT, config + ": no such file");
-        }
-        V2Download.Plan plan = V2Download.plan(download, dir, sha256, force);
+    private int downloadAndInstall(URI download, WebUiLayout layout, EmaPolicy emaPolicy, PrintWriter out, PrintWriter err,
+            boolean bars, V2Installer.Progress progress) throws Exception {
+        V2Download.Plan plan = V2Download.plan(download, layout, sha256, force);
         if (Downloader.proxyCredentialsIn(environment)
                 && System.getProperty("jdk.http.auth.tunneling.disabledSchemes") == null) {
             // Java refuses Basic credentials for a proxy's https tunnel unless told otherwise; a
@@ -199,16 +207,17 @@ final class InstallV2Command implements Callable<Integer> {
         }
         out.flush();
         if (dryRun) {
+            printFolders(layout, out);
             out.printf("would install %s%nwould install %s%n(dry run: nothing downloaded, nothing changed)%n", plan.target(),
                     plan.target().resolveSibling(stem(plan.target().getFileName().toString()) + ".yaml"));
             return ExitCode.OK;
         }
         V2Download.Outcome outcome;
         try (DownloadBar bar = new DownloadBar(err, plan.target().getFileName().toString(), bars)) {
-            outcome = V2Download.run(plan, new V2Installer.Request(null, dir, config, V2Installer.Mode.MOVE, prune, force, false),
-                    downloader, bar, new V2Installer(), progress);
-        } catch (InstallException e) {
-            throw new CliException(exitCode(e.reason()), e.getMessage(), e);
+            outcome = V2Download.run(plan, new V2Installer.Request(null, layout, config, V2Installer.Mode.MOVE, prune, emaPolicy,
+                    force, false), downloader, bar, new V2Installer(), progress);
+        } catch (WebUiException e) {
+            throw WebUiReport.failure(e);
         } catch (InsufficientSpaceException e) {
             throw new CliException(ExitCode.OUTPUT_FAILED, e.getMessage(), e);
         } catch (DownloadException e) {
@@ -223,7 +232,7 @@ final class InstallV2Command implements Callable<Integer> {
         out.printf("downloaded %s (%s%s), sha256 %s%n", plan.target().getFileName(), Sizes.human(outcome.download().size()),
                 outcome.download().resumedFrom() > 0 ? ", resumed from " + Sizes.human(outcome.download().resumedFrom()) : "",
                 outcome.download().sha256());
-        report(outcome.install(), out);
+        report(outcome.install(), layout, out);
         return ExitCode.OK;
     }
 
@@ -232,30 +241,58 @@ final class InstallV2Command implements Callable<Integer> {
         return dot > 0 ? name.substring(0, dot) : name;
     }
 
-    private void report(V2Installer.Result r, PrintWriter out) {
+    /** The web UI's checkpoint folders and why, with the launch configuration's problems and notes. */
+    private static void printFolders(WebUiLayout layout, PrintWriter out) {
+        out.printf("web UI:     %s%n", layout.webui());
+        out.printf("arguments:  %s%n", WebUiReport.arguments(layout));
+        for (WebUiLayout.Folder f : layout.checkpointFolders()) {
+            WebUiReport.printFolder(out, f);
+        }
+        WebUiReport.printProblemsAndNotes(out, layout);
+    }
+
+    private void report(V2Installer.Result r, WebUiLayout layout, PrintWriter out) {
         if (r.known().isPresent()) {
             out.printf("checkpoint: official release %s, %s (sha256 %s)%n", r.known().get().fileName(),
                     r.known().get().release(), r.sha256());
         } else {
             out.printf("checkpoint: SD 2.x, not an official release (sha256 %s)%n", r.sha256());
         }
+        out.printf("prediction: %s (%s)%n", r.prediction().type().label(), r.prediction().basis());
+        if (dryRun) {
+            printFolders(layout, out);
+        } else {
+            out.printf("folder:     %s (%s)%n", r.folder().path(), r.folder().why());
+        }
         for (String note : r.notes()) {
             out.println("note: " + note);
+        }
+        if (r.configOnly()) {
+            out.printf("%s is already in the web UI's checkpoint folder: only its config %s%n", r.checkpointTarget().getFileName(),
+                    r.alreadyInstalled() ? "is needed" : "is installed");
         }
         if (r.alreadyInstalled()) {
             out.printf("already installed: %s and %s hold the same content; nothing to do%n", r.checkpointTarget(), r.configTarget());
         } else if (dryRun) {
-            out.printf("would install %s%nwould install %s%n(dry run: nothing changed)%n", r.checkpointTarget(), r.configTarget());
+            if (!r.configOnly()) {
+                out.printf("would install %s%n", r.checkpointTarget());
+            }
+            out.printf("would install %s (%s)%n(dry run: nothing changed)%n", r.configTarget(), r.config());
         } else {
-            out.printf("installed %s%ninstalled %s%n", r.checkpointTarget(), r.configTarget());
+            if (!r.configOnly()) {
+                out.printf("installed %s%n", r.checkpointTarget());
+            }
+            out.printf("installed %s (%s)%n", r.configTarget(), r.config());
         }
         if (!dryRun) {
+            boolean v = r.prediction().type() != PredictionType.EPS;
+            int size = r.known().map(k -> k.resolution()).orElse(v ? 768 : 512);
             out.printf("In the web UI, choose '%s' in the Stable Diffusion checkpoint list (reload it with the refresh button),%n"
-                    + "and generate at 768x768: the 768-v model makes poor images at 512.%n", r.checkpointTarget().getFileName());
+                    + "and generate at %dx%d%s.%n", r.checkpointTarget().getFileName(), size, size,
+                    size == 768 ? ": the 768-v model makes poor images at 512" : "");
         }
         out.flush();
     }
-
     /** The download's progress bar, and its notices as "note:" lines on standard error. */
     private static final class DownloadBar implements DownloadListener, AutoCloseable {
         private final PrintWriter err;
@@ -297,17 +334,5 @@ final class InstallV2Command implements Callable<Integer> {
             }
         }
     }
-
-    static int exitCode(InstallException.Reason reason) {
-        switch (reason) {
-            case NOT_A_WEBUI:
-            case TARGET_EXISTS:
-            case BAD_URL:
-                return ExitCode.USAGE;
-            case NO_SPACE:
-                return ExitCode.OUTPUT_FAILED;
-            default:
-                return ExitCode.INVALID_INPUT;
-        }
-    }
 }
+

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.sdmodel.webui.WebUiLayout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,6 +33,14 @@ public final class Main implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    private WebUiLayout.Environment environment = WebUiLayout.Environment.current();
+
+    /** The environment a command runs in (its web UI launch variables, {@code $HOME}). */
+    static WebUiLayout.Environment environment(CommandLine.Model.CommandSpec command) {
+        Object root = command.root().userObject();
+        return root instanceof Main ? ((Main) root).environment : WebUiLayout.Environment.current();
+    }
 
     @Override
     public void run() {
@@ -70,7 +79,16 @@ public final class Main implements Runnable {
 
     /** Runs sdmodel writing to the given streams; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return run(out, err, WebUiLayout.Environment.current(), args);
+    }
+
+    /**
+     * Runs sdmodel writing to the given streams, with the given environment (the web UI's launch
+     * variables, {@code $HOME}); returns the exit code.
+     */
+    static int run(PrintWriter out, PrintWriter err, WebUiLayout.Environment environment, String... args) {
         Main main = new Main();
+        main.environment = environment;
         CommandLine cl = new CommandLine(main);
         // Settings below reach the subcommands added before them, so add these first.
         String named = commandName(args);

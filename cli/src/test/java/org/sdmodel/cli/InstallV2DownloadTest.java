@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.sdmodel.download.Downloader;
-import org.sdmodel.install.InferenceConfig;
-import org.sdmodel.install.V2Installer;
+import org.sdmodel.webui.InferenceConfig;
+import org.sdmodel.webui.V2Installer;
 import org.sdmodel.testing.TestFiles;
 import org.sdmodel.testing.TestHttpServer;
 import org.sdmodel.testing.TestHttpServer.Request;
@@ -54,7 +54,7 @@ class InstallV2DownloadTest {
         webui = tmp.resolve("stable-diffusion-webui");
         Files.createDirectories(webui.resolve("models/VAE"));
         Files.writeString(webui.resolve("launch.py"), "# the web UI's launcher\n");
-        folder = webui.resolve("models/Stable-Diffusion");
+        folder = webui.resolve("models/Stable-diffusion");
         sd2 = Files.readAllBytes(TestFiles.testdata("sd2-v-train.ckpt"));
         sd1 = Files.readAllBytes(TestFiles.testdata("sd1-train.ckpt"));
         server = TestHttpServer.start(this::serve);
@@ -125,14 +125,14 @@ class InstallV2DownloadTest {
 
     @Test
     void withoutACheckpointTheOfficialReleaseIsDownloadedAndCheckedAgainstItsSha256() throws Exception {
-        Path home = Path.of(System.getProperty("user.home"));
-        assumeFalse(Files.exists(Path.of(V2Installer.DEFAULT_NAME)) || Files.exists(home.resolve("Downloads").resolve(V2Installer.DEFAULT_NAME)),
-                "a real 768-v-ema.ckpt is in the way");
+        Path home = tmp.resolve("home");
+        assumeFalse(Files.exists(Path.of(V2Installer.DEFAULT_NAME)), "a real 768-v-ema.ckpt is in the way");
         Map<String, String> before = snapshot();
-        CliRunner r = install();
+        CliRunner r = CliRunner.runWithEnvironment(Map.of("HOME", home.toString()), "install-v2", "--webui", webui.toString());
         // the fixture is SD 2-shaped but not the official file: the official sha256 refuses it
         assertEquals(ExitCode.INVALID_INPUT, r.exitCode, r.toString());
-        assertTrue(r.out.contains("no 768-v-ema.ckpt in the current folder or in ~/Downloads: downloading the official release"), r.out);
+        assertTrue(r.out.contains("no 768-v-ema.ckpt in the current folder or in " + home.resolve("Downloads")
+                + ": downloading the official release"), r.out);
         assertTrue(r.out.contains("checked against the sha256 of the official 768-v-ema.ckpt"), r.out);
         assertEquals("sdmodel: " + InstallV2Command.officialUrl + ": the download's sha256 is " + sha256(sd2)
                 + ", not the expected bfcaf0755797b0c30eb00a3787e8b423eb1f5decd8de76c4d824ac2dd27e139f (another file, or corrupted on the way)\n",
@@ -239,7 +239,7 @@ class InstallV2DownloadTest {
 
     /**
      * The README's download examples, as written, with their address's scheme and host pointed
-     * at the local server (the path kept) and {@code ~/sd} at the test's web UI.
+     * at the local server (the path kept) and {@code ~/stable-diffusion-webui} at the test's web UI.
      */
     @Test
     void theReadmeDownloadExamplesRunAsWritten() throws Exception {
@@ -251,7 +251,7 @@ class InstallV2DownloadTest {
         for (String example : examples) {
             java.util.List<String> args = new java.util.ArrayList<>();
             for (String word : example.split("#")[0].strip().split("\\s+")) {
-                args.add(word.equals("~/sd") ? webui.toString()
+                args.add(word.equals("~/stable-diffusion-webui") ? webui.toString()
                         : word.replaceFirst("^https://[^/]+", "http://127.0.0.1:" + server.port() + "/sd2"));
             }
             CliRunner r = CliRunner.run(args.subList(1, args.size()).toArray(new String[0]));

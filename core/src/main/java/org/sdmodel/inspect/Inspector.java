@@ -334,6 +334,17 @@ public final class Inspector {
         return new PruneEstimate(ema, model.size(), keep.dropped().size(), droppedBytes, topBytes, out);
     }
 
+    /**
+     * What the model predicts, as {@link #inspect} reports it: from the known release when one is
+     * given, else from the file ({@code v_pred}, {@code hyper_parameters.parameterization}, kohya's
+     * metadata, the architecture's official releases).
+     */
+    public static Prediction prediction(ModelFile model, KnownModel known) throws IOException {
+        StateDict sd = model.stateDict();
+        ArchitectureVerdict verdict = ArchitectureDetector.detect(sd.tensors());
+        return prediction(verdict.architecture(), known, sd.tensors(), sd, null, model.metadata());
+    }
+
     private static Prediction prediction(Architecture arch, KnownModel known, Map<String, Tensor> tensors, StateDict sd,
             MetadataSummary summary, Map<String, String> metadata) {
         if (known != null) {

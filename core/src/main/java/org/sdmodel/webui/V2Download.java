@@ -1,4 +1,4 @@
-package org.sdmodel.install;
+package org.sdmodel.webui;
 
 import java.io.IOException;
 import java.net.URI;
@@ -54,15 +54,18 @@ public final class V2Download {
      * {@code .safetensors} file) without writing or sending anything. A file released under that
      * name by {@link KnownModels} is expected to have its official sha256 unless {@code sha256} is given.
      *
-     * @throws InstallException if the folder is no web UI, the address names no checkpoint file, or
-     *     the checkpoint is already there (and not {@code force})
+     * @throws WebUiException if the folder is no web UI, its checkpoint folder is unknown (see
+     *     {@link WebUiLayout#check}), the address names no checkpoint file, or the checkpoint is
+     *     already there (and not {@code force})
      */
-    public static Plan plan(URI url, Path webui, String sha256, boolean force) throws InstallException {
-        Path folder = V2Installer.checkpointFolder(webui);
+    public static Plan plan(URI url, WebUiLayout layout, String sha256, boolean force) throws WebUiException {
+        layout.checkIsWebUi();
+        layout.check(layout.checkpoints());
+        Path folder = layout.checkpoints().path();
         String name = fileName(url);
         Path target = folder.resolve(name);
         if (Files.exists(target) && !force) {
-            throw new InstallException(InstallException.Reason.TARGET_EXISTS, target
+            throw new WebUiException(WebUiException.Reason.TARGET_EXISTS, target
                     + ": already exists; not downloading over it (use --force to download and replace it)");
         }
         Optional<KnownModel> release = sha256 == null ? KnownModels.byFileName(name) : Optional.empty();
@@ -71,13 +74,13 @@ public final class V2Download {
     }
 
     /** The checkpoint file an address names, from its last path segment. */
-    static String fileName(URI url) throws InstallException {
+    static String fileName(URI url) throws WebUiException {
         String path = url.getPath();
         String name = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
         String lower = name.toLowerCase(Locale.ROOT);
         if (name.isEmpty() || name.startsWith(".") || name.contains("\\") || name.indexOf('\0') >= 0
                 || !(lower.endsWith(".ckpt") || lower.endsWith(".safetensors"))) {
-            throw new InstallException(InstallException.Reason.BAD_URL, url + ": "
+            throw new WebUiException(WebUiException.Reason.BAD_URL, url + ": "
                     + (name.isEmpty() ? "names no file" : "'" + name + "' is not the name of a .ckpt or .safetensors file")
                     + "; give the file's own download address (on the Hugging Face hub: .../resolve/main/<file>)");
         }
@@ -104,21 +107,21 @@ public final class V2Download {
             }
             throw e;
         }
-        V2Installer.Request req = new V2Installer.Request(d.file(), options.webui(), options.config(), V2Installer.Mode.MOVE,
-                options.prune(), options.force(), false, plan.target().getFileName().toString(), d.sha256());
+        V2Installer.Request req = new V2Installer.Request(d.file(), options.layout(), options.config(), V2Installer.Mode.MOVE,
+                options.prune(), options.ema(), options.force(), false, plan.target().getFileName().toString(), d.sha256());
         V2Installer.Result r;
         try {
             r = installer.install(req, progress);
-        } catch (InstallException e) {
-            boolean fixable = e.reason() == InstallException.Reason.NOT_A_V_MODEL || e.reason() == InstallException.Reason.BAD_CONFIG
-                    || e.reason() == InstallException.Reason.TARGET_EXISTS || e.reason() == InstallException.Reason.NO_SPACE;
+        } catch (WebUiException e) {
+            boolean fixable = e.reason() == WebUiException.Reason.NOT_A_V_MODEL || e.reason() == WebUiException.Reason.BAD_CONFIG
+                    || e.reason() == WebUiException.Reason.TARGET_EXISTS || e.reason() == WebUiException.Reason.NO_SPACE;
             if (!fixable) {
                 Files.deleteIfExists(d.file());
                 if (created) {
                     deleteIfEmpty(folder);
                 }
             }
-            throw new InstallException(e.reason(), e.getMessage() + (fixable
+            throw new WebUiException(e.reason(), e.getMessage() + (fixable
                     ? "; the download is kept as " + d.file() + " (the web UI does not list it): the same command with that fixed installs it without downloading again"
                     : "; the download was deleted"));
         } catch (ModelFormatException | UnsafeModelException e) {

@@ -1,4 +1,4 @@
-package org.sdmodel.install;
+package org.sdmodel.webui;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

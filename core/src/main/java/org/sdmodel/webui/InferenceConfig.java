@@ -1,4 +1,4 @@
-package org.sdmodel.install;
+package org.sdmodel.webui;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -6,15 +6,27 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * LatentDiffusion inference configs: the v-prediction config sdmodel ships for SD 2.x 768-v
- * models, and the check of a config a user supplies. The web UI reads {@code model.params} of
- * such a YAML; a wrong one makes the model fail to load or render noise.
+ * LatentDiffusion inference configs: the two SD 2.x configs sdmodel ships (Stability AI's
+ * {@code v2-inference-v.yaml} for the 768-v models and {@code v2-inference.yaml} for the eps ones,
+ * MIT-licensed, see {@code LICENSE-stablediffusion-configs.txt} beside them), and the check of a
+ * config a user supplies. The web UI reads {@code model.params} of such a YAML; a wrong one makes
+ * the model fail to load or render noise.
  */
 public final class InferenceConfig {
-    private static final String BUNDLED = "v2-inference-v.yaml";
+    /** The v-prediction config's name (768-v-ema.ckpt, v2-1_768-ema-pruned.ckpt). */
+    public static final String V_NAME = "v2-inference-v.yaml";
+    /** The eps-prediction config's name (512-base-ema.ckpt, v2-1_512-ema-pruned.ckpt). */
+    public static final String EPS_NAME = "v2-inference.yaml";
+
+    /** A config's bytes and what they are, for messages ({@code "sdmodel's copy of v2-inference.yaml"}). */
+    public record Source(String label, byte[] content) {
+    }
 
     /** What a config file turned out to be. */
     public enum Kind {
@@ -45,14 +57,41 @@ public final class InferenceConfig {
 
     /** The bytes of the bundled SD 2.x v-prediction config. */
     public static byte[] bundledV() {
-        try (InputStream in = InferenceConfig.class.getResourceAsStream(BUNDLED)) {
+        return bundled(V_NAME);
+    }
+
+    /** The bytes of the bundled SD 2.x eps-prediction config. */
+    public static byte[] bundledEps() {
+        return bundled(EPS_NAME);
+    }
+
+    private static byte[] bundled(String name) {
+        try (InputStream in = InferenceConfig.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("the bundled " + BUNDLED + " is missing from the jar");
+                throw new IllegalStateException("the bundled " + name + " is missing from the jar");
             }
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new IllegalStateException("cannot read the bundled " + BUNDLED, e);
+            throw new IllegalStateException("cannot read the bundled " + name, e);
         }
+    }
+
+    /**
+     * The config {@code --config} names: the file, or, when no such file exists and the name is
+     * {@value #EPS_NAME} or {@value #V_NAME} alone, sdmodel's copy of that Stability AI config.
+     *
+     * @throws NoSuchFileException when neither exists
+     */
+    public static Source load(Path given) throws IOException {
+        if (Files.exists(given)) {
+            return new Source(given.toString(), Files.readAllBytes(given));
+        }
+        String name = given.getFileName() == null ? "" : given.getFileName().toString();
+        if (given.getNameCount() == 1 && (name.equals(EPS_NAME) || name.equals(V_NAME))) {
+            return new Source("sdmodel's copy of Stability AI's " + name, bundled(name));
+        }
+        throw new NoSuchFileException(given.toString(), null, "no such file (sdmodel ships " + EPS_NAME + " and " + V_NAME
+                + ": give one of those names alone to use its copy)");
     }
 
     /** Parses the bundled config (for tests and for showing it). */

@@ -1,4 +1,4 @@
-package org.sdmodel.hash;
+package org.sdmodel.webui;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
@@ -158,7 +158,7 @@ final class PythonJson {
     }
 
     /** Python's {@code ensure_ascii} string: only printable ASCII stays as it is. */
-    private static void string(StringBuilder out, String s) {
+    static void string(StringBuilder out, String s) {
         out.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -180,6 +180,108 @@ final class PythonJson {
             }
         }
         out.append('"');
+    }
+
+    // --- where things are in a document's text, for editing one entry and nothing else ------------
+
+    /** A member of an object: its key, where the key starts, and where its value starts and ends. */
+    record Member(String key, int keyStart, int valueStart, int valueEnd) {
+    }
+
+    /** An object in a document's text: its braces and its members, in order. */
+    record ObjectSpan(int open, int close, List<Member> members) {
+    }
+
+    /**
+     * The object whose {@code '{'} is at {@code open}, in a document {@link #parse} accepted (so
+     * the text is well-formed; nothing here recurses on the data's nesting).
+     */
+    static ObjectSpan object(String text, int open) {
+        List<Member> members = new ArrayList<>();
+        int i = skipSpace(text, open + 1);
+        while (text.charAt(i) != '}') {
+            int keyStart = i;
+            int keyEnd = skipString(text, i);
+            String key = decodeString(text, keyStart, keyEnd);
+            i = skipSpace(text, keyEnd);
+            i = skipSpace(text, i + 1); // the ':'
+            int valueStart = i;
+            int valueEnd = skipValue(text, i);
+            members.add(new Member(key, keyStart, valueStart, valueEnd));
+            i = skipSpace(text, valueEnd);
+            if (text.charAt(i) == ',') {
+                i = skipSpace(text, i + 1);
+            }
+        }
+        return new ObjectSpan(open, i, members);
+    }
+
+    private static int skipSpace(String t, int i) {
+        while (i < t.length() && " \t\r\n".indexOf(t.charAt(i)) >= 0) {
+            i++;
+        }
+        return i;
+    }
+
+    /** From an opening quote to just after the closing one. */
+    private static int skipString(String t, int i) {
+        i++;
+        while (t.charAt(i) != '"') {
+            i += t.charAt(i) == '\\' ? 2 : 1;
+        }
+        return i + 1;
+    }
+
+    private static int skipValue(String t, int i) {
+        char c = t.charAt(i);
+        if (c == '"') {
+            return skipString(t, i);
+        }
+        if (c == '{' || c == '[') {
+            int depth = 0;
+            while (true) {
+                c = t.charAt(i);
+                if (c == '"') {
+                    i = skipString(t, i);
+                    continue;
+                }
+                if (c == '{' || c == '[') {
+                    depth++;
+                } else if ((c == '}' || c == ']') && --depth == 0) {
+                    return i + 1;
+                }
+                i++;
+            }
+        }
+        while (i < t.length() && ",}] \t\r\n".indexOf(t.charAt(i)) < 0) {
+            i++;
+        }
+        return i;
+    }
+
+    private static String decodeString(String t, int start, int end) {
+        StringBuilder b = new StringBuilder();
+        for (int i = start + 1; i < end - 1; i++) {
+            char c = t.charAt(i);
+            if (c != '\\') {
+                b.append(c);
+                continue;
+            }
+            char e = t.charAt(++i);
+            switch (e) {
+                case 'b': b.append('\b'); break;
+                case 'f': b.append('\f'); break;
+                case 'n': b.append('\n'); break;
+                case 'r': b.append('\r'); break;
+                case 't': b.append('\t'); break;
+                case 'u':
+                    b.append((char) Integer.parseInt(t.substring(i + 1, i + 5), 16));
+                    i += 4;
+                    break;
+                default: b.append(e);
+            }
+        }
+        return b.toString();
     }
 
     /**

@@ -1,4 +1,4 @@
-package org.sdmodel.hash;
+package org.sdmodel.webui;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,7 +40,7 @@ class WebUiHashCacheTest {
         Files.copy(TestFiles.testdata("arch/webui/cache.json"), cache);
         Files.setPosixFilePermissions(cache, PosixFilePermissions.fromString("rw-rw-r--"));
         for (JsonNode u : expected().get("webui_updates")) {
-            WebUiHashCache.record(cache, u.get("title").asText(), Double.parseDouble(u.get("mtime").asText()),
+            WebUiHashCache.record(cache, WebUiHashCache.HASHES, u.get("title").asText(), Double.parseDouble(u.get("mtime").asText()),
                     u.get("sha256").asText());
         }
         assertEquals(Files.readString(TestFiles.testdata("arch/webui/cache-after.json")), Files.readString(cache));
@@ -56,22 +56,82 @@ class WebUiHashCacheTest {
         Path cache = tmp.resolve("cache.json");
         Files.copy(TestFiles.testdata("arch/webui/cache.json"), cache);
         String title = "checkpoint/v1-5-pruned-emaonly.safetensors";
-        WebUiHashCache.Entry before = WebUiHashCache.lookup(cache, title);
+        WebUiHashCache.Entry before = WebUiHashCache.lookup(cache, WebUiHashCache.HASHES, title);
         // The values make_arch_fixtures.py put in cache.json.
         assertEquals(new WebUiHashCache.Entry(1697011200.8840168,
                 "6ce0161689b3853acaa03779ec93eafe75a02f4ced659bee03f50797806fa2fa"), before);
         String sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        assertEquals(before, WebUiHashCache.record(cache, title, 1.5e9, sha));
-        assertEquals(new WebUiHashCache.Entry(1.5e9, sha), WebUiHashCache.lookup(cache, title));
-        assertNull(WebUiHashCache.record(cache, "checkpoint/new.ckpt", 2.0, sha));
+        assertEquals(before, WebUiHashCache.record(cache, WebUiHashCache.HASHES, title, 1.5e9, sha));
+        assertEquals(new WebUiHashCache.Entry(1.5e9, sha), WebUiHashCache.lookup(cache, WebUiHashCache.HASHES, title));
+        assertNull(WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/new.ckpt", 2.0, sha));
+    }
+
+    private static final String SHA_A = "fe4efff1e174c627256e44ec2991ba279b3816e364b49f9be2abc0b3ff3f8556";
+    private static final String SHA_B = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    /**
+     * Regression (issue 14, item 14): recording rewrote the whole file, re-indenting one-line
+     * entries and escaping "é". Now only the recorded entry's text changes.
+     */
+    @Test
+    void cacheJsonIsRewrittenNotPreserved_otherEntriesKeepTheirText() throws Exception {
+        Path cache = tmp.resolve("cache.json");
+        String original = "{\n  \"hashes\": {\n"
+                + "    \"checkpoint/café.safetensors\": {\"mtime\": 1697011200.8840168, \"sha256\": \"" + SHA_B + "\"},\n"
+                + "    \"checkpoint/old.ckpt\":   {\"mtime\": 1.5e9,\"sha256\":\"" + SHA_B + "\"}\n"
+                + "  },\n  \"extensions-git\": {\"x\": {\"mtime\": 1, \"value\": \"café \\u00e9\"}}\n}\n";
+        Files.writeString(cache, original);
+
+        WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/new.ckpt", 1700000000.25, SHA_A);
+        String added = original.replace("{\"mtime\": 1.5e9,\"sha256\":\"" + SHA_B + "\"}",
+                "{\"mtime\": 1.5e9,\"sha256\":\"" + SHA_B + "\"},\n"
+                + "    \"checkpoint/new.ckpt\": {\"mtime\": 1700000000.25, \"sha256\": \"" + SHA_A + "\"}");
+        assertEquals(added, Files.readString(cache), "a new entry laid out like the one before it; nothing else changed");
+
+        WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/café.safetensors", 1712345678.1234567, SHA_A);
+        String replaced = added.replace("{\"mtime\": 1697011200.8840168, \"sha256\": \"" + SHA_B + "\"}",
+                "{\"mtime\": 1712345678.1234567, \"sha256\": \"" + SHA_A + "\"}");
+        assertEquals(replaced, Files.readString(cache), "a replaced entry keeps its place, its line and its key's text");
+        assertEquals(new WebUiHashCache.Entry(1712345678.1234567, SHA_A),
+                WebUiHashCache.lookup(cache, WebUiHashCache.HASHES, "checkpoint/café.safetensors"));
+
+        WebUiHashCache.record(cache, WebUiHashCache.HASHES_ADDNET, "lora/café", 2.0, SHA_B);
+        String withSection = replaced.replace("\"value\": \"café \\u00e9\"}}",
+                "\"value\": \"café \\u00e9\"}},\n  \"hashes-addnet\": {\n    \"lora/caf\\u00e9\": {\n"
+                + "      \"mtime\": 2.0,\n      \"sha256\": \"" + SHA_B + "\"\n    }\n  }");
+        assertEquals(withSection, Files.readString(cache), "a new section goes last, indented like the file, its title as"
+                + " json.dump writes it");
+    }
+
+    @Test
+    void aOneLineCacheStaysOnOneLine() throws Exception {
+        Path cache = tmp.resolve("cache.json");
+        Files.writeString(cache, "{\"hashes\": {\"checkpoint/a.ckpt\": {\"mtime\": 1.0, \"sha256\": \"" + SHA_B + "\"}}}");
+        WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/b.ckpt", 2.0, SHA_A);
+        assertEquals("{\"hashes\": {\"checkpoint/a.ckpt\": {\"mtime\": 1.0, \"sha256\": \"" + SHA_B + "\"}, "
+                + "\"checkpoint/b.ckpt\": {\"mtime\": 2.0, \"sha256\": \"" + SHA_A + "\"}}}", Files.readString(cache));
+    }
+
+    @Test
+    void anEmptyObjectOrSectionGetsTheWebUisLayout() throws Exception {
+        Path cache = tmp.resolve("cache.json");
+        Files.writeString(cache, "{}");
+        WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/a.ckpt", 1700000000.25, SHA_A);
+        // json.dump({"hashes": {"checkpoint/a.ckpt": {"mtime": 1700000000.25, "sha256": sha}}}, f, indent=4)
+        String webUi = "{\n    \"hashes\": {\n        \"checkpoint/a.ckpt\": {\n            \"mtime\": 1700000000.25,\n"
+                + "            \"sha256\": \"" + SHA_A + "\"\n        }\n    }\n}";
+        assertEquals(webUi, Files.readString(cache));
+        Files.writeString(cache, "{\n    \"hashes\": {},\n    \"other\": 1\n}");
+        WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/a.ckpt", 1700000000.25, SHA_A);
+        assertEquals(webUi.substring(0, webUi.length() - 2) + ",\n    \"other\": 1\n}", Files.readString(cache));
     }
 
     @Test
     void aMissingCacheIsCreated() throws Exception {
         Path cache = tmp.resolve("cache.json");
         String sha = "fe4efff1e174c627256e44ec2991ba279b3816e364b49f9be2abc0b3ff3f8556";
-        assertNull(WebUiHashCache.lookup(cache, "checkpoint/a.ckpt"));
-        assertNull(WebUiHashCache.record(cache, "checkpoint/a.ckpt", 1700000000.25, sha));
+        assertNull(WebUiHashCache.lookup(cache, WebUiHashCache.HASHES, "checkpoint/a.ckpt"));
+        assertNull(WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/a.ckpt", 1700000000.25, sha));
         // json.dump({"hashes": {"checkpoint/a.ckpt": {"mtime": 1700000000.25, "sha256": sha}}}, f, indent=4)
         assertEquals("{\n    \"hashes\": {\n        \"checkpoint/a.ckpt\": {\n            \"mtime\": 1700000000.25,\n"
                 + "            \"sha256\": \"" + sha + "\"\n        }\n    }\n}", Files.readString(cache));
@@ -84,28 +144,14 @@ class WebUiHashCacheTest {
         Files.write(cache, broken);
         String sha = "fe4efff1e174c627256e44ec2991ba279b3816e364b49f9be2abc0b3ff3f8556";
         var e = assertThrows(WebUiHashCache.CacheFormatException.class,
-                () -> WebUiHashCache.record(cache, "checkpoint/b", 1.0, sha));
+                () -> WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/b", 1.0, sha));
         assertTrue(e.getMessage().startsWith("is not valid JSON"), e.getMessage());
         assertArrayEquals(broken, Files.readAllBytes(cache));
 
         byte[] wrongSection = "{\"hashes\": [1, 2]}".getBytes(StandardCharsets.UTF_8);
         Files.write(cache, wrongSection);
-        assertThrows(WebUiHashCache.CacheFormatException.class, () -> WebUiHashCache.record(cache, "checkpoint/b", 1.0, sha));
+        assertThrows(WebUiHashCache.CacheFormatException.class, () -> WebUiHashCache.record(cache, WebUiHashCache.HASHES, "checkpoint/b", 1.0, sha));
         assertArrayEquals(wrongSection, Files.readAllBytes(cache));
-    }
-
-    @Test
-    void theTitleIsThePathInsideTheCheckpointFolder() {
-        Path webui = tmp.resolve("stable-diffusion-webui");
-        Path models = webui.resolve("models/Stable-diffusion");
-        assertEquals("checkpoint/v1-5-pruned.ckpt", WebUiHashCache.checkpointTitle(webui, models.resolve("v1-5-pruned.ckpt")));
-        assertEquals("checkpoint/sd2/768-v-ema.ckpt", WebUiHashCache.checkpointTitle(webui, models.resolve("sd2/768-v-ema.ckpt")));
-        assertEquals("checkpoint/sd2/768-v-ema.ckpt",
-                WebUiHashCache.checkpointTitle(webui, models.resolve("sd2/../sd2/./768-v-ema.ckpt")));
-        // Outside the folder the web UI uses the bare file name.
-        assertEquals("checkpoint/elsewhere.safetensors", WebUiHashCache.checkpointTitle(webui, tmp.resolve("x/elsewhere.safetensors")));
-        assertTrue(WebUiHashCache.inCheckpointFolder(webui, models.resolve("a.ckpt")));
-        assertTrue(!WebUiHashCache.inCheckpointFolder(webui, tmp.resolve("a.ckpt")));
     }
 
     @Test

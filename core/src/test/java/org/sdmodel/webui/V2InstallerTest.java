@@ -1,4 +1,4 @@
-package org.sdmodel.install;
+package org.sdmodel.webui;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,9 @@ import org.sdmodel.hash.ModelHashes;
 import org.sdmodel.inspect.Architecture;
 import org.sdmodel.inspect.KnownModel;
 import org.sdmodel.inspect.PredictionType;
+import org.sdmodel.prune.EmaPolicy;
 import org.sdmodel.testing.TestFiles;
+import org.sdmodel.testing.WebUiTrees;
 
 /**
  * What install-v2 does when the checkpoint is a known official release: the torch-written SD 2
@@ -30,8 +33,7 @@ class V2InstallerTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        webui = Files.createDirectories(tmp.resolve("webui/models"));
-        webui = webui.getParent();
+        webui = WebUiTrees.checkout(tmp.resolve("stable-diffusion-webui"));
         ckpt = tmp.resolve("768-v-ema.ckpt");
         Files.copy(TestFiles.testdata("sd2-v-train.ckpt"), ckpt);
         sha = ModelHashes.compute(ckpt, n -> { }).sha256();
@@ -43,7 +45,11 @@ class V2InstallerTest {
     }
 
     private V2Installer.Request request(Path config) {
-        return new V2Installer.Request(ckpt, webui, config, V2Installer.Mode.COPY, false, false, false);
+        return new V2Installer.Request(ckpt, layout(), config, V2Installer.Mode.COPY, false, EmaPolicy.USE, false, false);
+    }
+
+    private WebUiLayout layout() {
+        return WebUiLayout.of(webui, new WebUiLayout.Environment(Map.of(), WebUiLayout.Platform.LINUX));
     }
 
     @Test
@@ -52,25 +58,25 @@ class V2InstallerTest {
         assertEquals(sha, r.sha256());
         assertTrue(r.known().isPresent());
         assertTrue(r.notes().isEmpty(), "no 'unknown prediction' note for an official file: " + r.notes());
-        assertTrue(Files.exists(webui.resolve("models/Stable-Diffusion/768-v-ema.yaml")));
+        assertTrue(Files.exists(webui.resolve("models/Stable-diffusion/768-v-ema.yaml")));
     }
 
     @Test
     void officialEpsReleaseIsRefusedWithoutAConfig() {
-        InstallException e = assertThrows(InstallException.class,
+        WebUiException e = assertThrows(WebUiException.class,
                 () -> knownAs(PredictionType.EPS).install(request(null), V2Installer.Progress.NONE));
-        assertEquals(InstallException.Reason.NOT_A_V_MODEL, e.reason());
+        assertEquals(WebUiException.Reason.NOT_A_V_MODEL, e.reason());
         assertTrue(e.getMessage().contains("v2-inference.yaml"), e.getMessage());
-        assertTrue(Files.notExists(webui.resolve("models/Stable-Diffusion")), "nothing created");
+        assertTrue(Files.notExists(webui.resolve("models/Stable-diffusion/768-v-ema.yaml")), "nothing created");
     }
 
     @Test
     void epsConfigForAnOfficialVReleaseIsRefused() throws Exception {
         Path eps = tmp.resolve("v2-inference.yaml");
         Files.writeString(eps, new String(InferenceConfig.bundledV(), StandardCharsets.UTF_8).replace("parameterization: \"v\"", ""));
-        InstallException e = assertThrows(InstallException.class,
+        WebUiException e = assertThrows(WebUiException.class,
                 () -> knownAs(PredictionType.V).install(request(eps), V2Installer.Progress.NONE));
-        assertEquals(InstallException.Reason.BAD_CONFIG, e.reason());
+        assertEquals(WebUiException.Reason.BAD_CONFIG, e.reason());
         assertTrue(e.getMessage().contains("v-prediction model"), e.getMessage());
     }
 
@@ -79,6 +85,6 @@ class V2InstallerTest {
         Path eps = tmp.resolve("v2-inference.yaml");
         Files.writeString(eps, new String(InferenceConfig.bundledV(), StandardCharsets.UTF_8).replace("parameterization: \"v\"", ""));
         knownAs(PredictionType.EPS).install(request(eps), V2Installer.Progress.NONE);
-        assertEquals(Files.readString(eps), Files.readString(webui.resolve("models/Stable-Diffusion/768-v-ema.yaml")));
+        assertEquals(Files.readString(eps), Files.readString(webui.resolve("models/Stable-diffusion/768-v-ema.yaml")));
     }
 }

@@ -1,16 +1,18 @@
-package org.sdmodel.install;
+package org.sdmodel.webui;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -22,21 +24,26 @@ import org.sdmodel.inspect.Architecture;
 import org.sdmodel.inspect.ArchitectureDetector;
 import org.sdmodel.inspect.ArchitectureVerdict;
 import org.sdmodel.inspect.KnownModel;
+import org.sdmodel.inspect.Inspector;
 import org.sdmodel.inspect.KnownModels;
+import org.sdmodel.inspect.Prediction;
 import org.sdmodel.inspect.PredictionType;
 import org.sdmodel.io.AtomicOutput;
 import org.sdmodel.zstd.ZstdFiles;
 import org.sdmodel.zstd.ZstdResult;
+import org.sdmodel.prune.EmaPolicy;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
 import org.sdmodel.prune.Pruner;
 
 /**
- * Installs a Stable Diffusion 2.x v-prediction checkpoint into the AUTOMATIC1111 web UI: the
- * checkpoint into {@code models/Stable-Diffusion}, and beside it a v-prediction config named after
- * it ({@code 768-v-ema.yaml} for {@code 768-v-ema.ckpt}), which is how the web UI finds a model's
- * config. Everything is checked before anything is written; both files go in through temporary
- * files and renames, and a failure leaves the folder as it was.
+ * Installs a Stable Diffusion 2.x checkpoint into the AUTOMATIC1111 web UI: the checkpoint into the
+ * folder the web UI lists ({@link WebUiLayout#checkpoints()}: {@code --ckpt-dir}, else
+ * {@code models/Stable-diffusion}), and beside it the inference config named after it
+ * ({@code 768-v-ema.yaml} for {@code 768-v-ema.ckpt}), which is how the web UI finds a model's config
+ * ({@code sd_models_config.find_checkpoint_config_near_filename}). A checkpoint already in a folder
+ * the web UI lists gets only its config. Everything is checked before anything is written; both
+ * files go in through temporary files and renames, and a failure leaves the folder as it was.
  */
 public final class V2Installer {
     /** Where the official 768-v model is downloaded from. */
@@ -53,22 +60,36 @@ public final class V2Installer {
     /**
      * What to install and how.
      *
+     * @param checkpoint the checkpoint (a .zst download is installed decompressed)
+     * @param layout the web UI's folders
+     * @param config the config to install (see {@link InferenceConfig#load}), or null for the one
+     *     the checkpoint's prediction type calls for
+     * @param ema with {@code prune}: what to do with EMA copies
      * @param name the checkpoint's name in the web UI, or null for the file's own name (a
      *     download's {@code .part} is installed under the name it stands for)
      * @param sha256 the checkpoint's sha256 when the caller already has it (a download computed
      *     it while writing), or null to compute it
      */
-    public record Request(Path checkpoint, Path webui, Path config, Mode mode, boolean prune, boolean force,
-            boolean dryRun, String name, String sha256) {
+    public record Request(Path checkpoint, WebUiLayout layout, Path config, Mode mode, boolean prune, EmaPolicy ema,
+            boolean force, boolean dryRun, String name, String sha256) {
         /** A local checkpoint installed under its own name. */
-        public Request(Path checkpoint, Path webui, Path config, Mode mode, boolean prune, boolean force, boolean dryRun) {
-            this(checkpoint, webui, config, mode, prune, force, dryRun, null, null);
+        public Request(Path checkpoint, WebUiLayout layout, Path config, Mode mode, boolean prune, EmaPolicy ema, boolean force,
+                boolean dryRun) {
+            this(checkpoint, layout, config, mode, prune, ema, force, dryRun, null, null);
         }
     }
 
-    /** What was (or, in a dry run, would be) done. */
-    public record Result(Path checkpointTarget, Path configTarget, String sha256, Optional<KnownModel> known,
-            boolean alreadyInstalled, List<String> notes) {
+    /**
+     * What was (or, in a dry run, would be) done.
+     *
+     * @param folder the checkpoint folder, with why the web UI reads it
+     * @param configOnly the checkpoint was already in place: only its config was installed
+     * @param prediction what the checkpoint predicts, and how that is known
+     * @param config what the installed config is ({@code "sdmodel's v-prediction config"}, a path)
+     */
+    public record Result(Path checkpointTarget, Path configTarget, WebUiLayout.Folder folder, boolean configOnly,
+            String sha256, Optional<KnownModel> known, Prediction prediction, String config, boolean alreadyInstalled,
+            List<String> notes) {
     }
 
     /** Receives progress of long steps: a label, then bytes done. */
@@ -90,48 +111,80 @@ public final class V2Installer {
         this.known = known;
     }
 
-    /** The web UI's checkpoint folder, after checking that {@code webui} looks like a web UI install. */
-    public static Path checkpointFolder(Path webui) throws InstallException {
-        if (!Files.isDirectory(webui)) {
-            throw new InstallException(InstallException.Reason.NOT_A_WEBUI, webui + ": no such folder");
-        }
-        if (!Files.isRegularFile(webui.resolve("launch.py")) && !Files.isRegularFile(webui.resolve("webui.py"))
-                && !Files.isDirectory(webui.resolve("models"))) {
-            throw new InstallException(InstallException.Reason.NOT_A_WEBUI, webui
-                    + ": does not look like a Stable Diffusion web UI folder (expected launch.py, webui.py or a models/ folder); use --webui DIR");
-        }
-        return webui.resolve("models").resolve("Stable-Diffusion");
-    }
-
-    /** {@code 768-v-ema.ckpt} in the current folder, else in ~/Downloads. */
-    public static Path findDefaultCheckpoint(Path currentDir, Path home) throws InstallException {
-        for (Path p : List.of(currentDir.resolve(DEFAULT_NAME), home.resolve("Downloads").resolve(DEFAULT_NAME))) {
+    /**
+     * {@code 768-v-ema.ckpt} in the current folder, else in {@code <home>/Downloads}, where
+     * {@code home} is {@link WebUiLayout.Environment#home()} ({@code $HOME}).
+     */
+    public static Path findDefaultCheckpoint(Path currentDir, Path home) throws WebUiException {
+        Path downloads = home.resolve("Downloads");
+        for (Path p : List.of(currentDir.resolve(DEFAULT_NAME), downloads.resolve(DEFAULT_NAME))) {
             if (Files.isRegularFile(p)) {
                 return p;
             }
         }
-        throw new InstallException(InstallException.Reason.NO_CHECKPOINT, "no " + DEFAULT_NAME
-                + " in the current folder or in ~/Downloads; download it from " + OFFICIAL_URL
-                + " or give its path");
+        throw new WebUiException(WebUiException.Reason.NO_CHECKPOINT, "no " + DEFAULT_NAME + " in the current folder ("
+                + currentDir + ") or in " + downloads + "; download it from " + OFFICIAL_URL + " or give its path");
     }
 
     /** Checks, then installs (or only reports, for a dry run). */
     public Result install(Request req, Progress progress) throws IOException {
-        Path folder = checkpointFolder(req.webui());
-        List<String> notes = new ArrayList<>();
+        WebUiLayout layout = req.layout();
+        layout.checkIsWebUi();
         Path source = req.checkpoint();
+        List<String> notes = new ArrayList<>();
 
-        // 1. The checkpoint must read cleanly (dangerous imports refused) and be SD 2.x.
+        // 0. Where: a checkpoint already in a folder the web UI lists keeps its place (not a
+        // download's .part, which is installed under the name it stands for).
+        WebUiLayout.Folder folder = null;
+        for (WebUiLayout.Folder f : req.name() != null ? List.<WebUiLayout.Folder>of() : layout.checkpointFolders()) {
+            if (Files.isDirectory(f.path()) && (source.toAbsolutePath().normalize().getParent().startsWith(f.path())
+                    || source.toRealPath().getParent().startsWith(f.path().toRealPath()))) {
+                folder = f;
+                break;
+            }
+        }
+        boolean configOnly = folder != null;
+        if (folder == null) {
+            folder = layout.checkpoints();
+        }
+        layout.check(folder);
+        for (String note : layout.notes()) {
+            if (note.contains(folder.path().toString())) {
+                notes.add(note);
+            }
+        }
+        if (configOnly && (req.prune() || req.mode() != Mode.COPY)) {
+            throw new WebUiException(WebUiException.Reason.USAGE, source + ": is already in the web UI's checkpoint folder "
+                    + folder.path() + "; only its config is installed, so --prune, --move and --link do not apply");
+        }
+
+        // 1. The checkpoint must read cleanly (dangerous imports refused), be SD 2.x, and have a
+        // name the web UI lists.
+        boolean compressed = ZstdFiles.isZstd(source);
+        String name = req.name() != null ? req.name() : source.getFileName().toString();
+        if (compressed && name.endsWith(".zst")) {
+            name = name.substring(0, name.length() - 4);
+        }
+        String stem = WebUiLayout.stem(name);
+        String extension = name.substring(stem.length()).toLowerCase(Locale.ROOT);
+        if (!req.prune() && !extension.equals(".ckpt") && !extension.equals(".safetensors")) {
+            throw new WebUiException(WebUiException.Reason.WRONG_MODEL, source + ": the web UI lists only .ckpt and"
+                    + " .safetensors files as checkpoints; rename it to " + stem + ".ckpt, or install it with --prune");
+        }
+        Prediction fromFile;
         try (ModelFile model = ModelFile.open(source)) {
             checkSd2(source, model.stateDict(), req.config() != null);
+            fromFile = Inspector.prediction(model, null);
+            if (req.prune()) {
+                PrunePlan.of(model, PruneOptions.defaults().withEma(req.ema())); // refuses now, before anything is written
+            }
+        }
+        if (compressed && req.mode() != Mode.COPY && !req.prune()) {
+            throw new WebUiException(WebUiException.Reason.USAGE, source
+                    + ": is zstd-compressed; it can only be installed by decompressing a copy (drop --move/--link)");
         }
         // A .zst download installs decompressed: the web UI cannot read zstd. Its identity is the
         // sha256 of what it decompresses to, which is what the official releases publish.
-        boolean compressed = ZstdFiles.isZstd(source);
-        if (compressed && req.mode() != Mode.COPY && !req.prune()) {
-            throw new InstallException(InstallException.Reason.BAD_CONFIG, source
-                    + ": is zstd-compressed; it can only be installed by decompressing a copy (drop --move/--link)");
-        }
         long installedSize;
         String sha;
         if (compressed) {
@@ -144,73 +197,73 @@ public final class V2Installer {
             installedSize = Files.size(source);
         }
         Optional<KnownModel> official = known.apply(sha);
+        Prediction prediction = official.map(k -> new Prediction(k.prediction(), "the official release " + k.fileName()))
+                .orElse(fromFile);
 
-        // 2. The config: the bundled v config, or the user's, checked.
-        byte[] config;
+        // 2. The config: the one the prediction calls for, or the user's, checked against it.
+        InferenceConfig.Source config;
         if (req.config() != null) {
-            config = Files.readAllBytes(req.config());
-            InferenceConfig.Check check = InferenceConfig.check(config);
+            try {
+                config = InferenceConfig.load(req.config());
+            } catch (NoSuchFileException e) {
+                throw new WebUiException(WebUiException.Reason.BAD_CONFIG, e.getFile() + ": " + e.getReason());
+            }
+            InferenceConfig.Check check = InferenceConfig.check(config.content());
             if (!check.usable()) {
-                throw new InstallException(InstallException.Reason.BAD_CONFIG, req.config() + ": " + check.detail());
+                throw new WebUiException(WebUiException.Reason.BAD_CONFIG, config.label() + ": " + check.detail());
             }
-            if (check.kind() == InferenceConfig.Kind.EPS_PREDICTION && official.map(k -> k.prediction() == PredictionType.V).orElse(false)) {
-                throw new InstallException(InstallException.Reason.BAD_CONFIG, req.config() + ": is " + check.detail()
-                        + ", but " + source.getFileName() + " is " + official.get().fileName() + ", a v-prediction model: it would render noise");
+            if (check.kind() == InferenceConfig.Kind.EPS_PREDICTION && prediction.type() == PredictionType.V
+                    || check.kind() == InferenceConfig.Kind.V_PREDICTION && prediction.type() == PredictionType.EPS) {
+                String wanted = prediction.type() == PredictionType.V ? "a v-prediction model: it would render noise"
+                        : "an eps-prediction model";
+                throw new WebUiException(WebUiException.Reason.BAD_CONFIG, config.label() + ": is " + check.detail() + ", but "
+                        + source.getFileName() + " is " + wanted + " (" + prediction.basis() + ")");
             }
-            if (check.kind() == InferenceConfig.Kind.V_PREDICTION && official.map(k -> k.prediction() == PredictionType.EPS).orElse(false)) {
-                throw new InstallException(InstallException.Reason.BAD_CONFIG, req.config() + ": is " + check.detail()
-                        + ", but " + source.getFileName() + " is " + official.get().fileName() + ", an eps-prediction model");
-            }
+        } else if (prediction.type() == PredictionType.EPS) {
+            throw new WebUiException(WebUiException.Reason.NOT_A_V_MODEL, source + ": is "
+                    + official.map(k -> k.fileName() + ", ").orElse("") + "an eps-prediction model (" + prediction.basis()
+                    + "), not a v model: install it with --config " + InferenceConfig.EPS_NAME + " (sdmodel ships that config)");
         } else {
-            if (official.isPresent() && official.get().prediction() == PredictionType.EPS) {
-                throw new InstallException(InstallException.Reason.NOT_A_V_MODEL, source + ": is "
-                        + official.get().fileName() + ", an eps-prediction model, not a v model: it needs v2-inference.yaml "
-                        + "(https://github.com/Stability-AI/stablediffusion/raw/main/configs/stable-diffusion/v2-inference.yaml); "
-                        + "pass it with --config");
-            }
-            config = InferenceConfig.bundledV();
-            if (official.isEmpty()) {
-                notes.add("not an official release: its prediction type cannot be read from the weights; installing the "
-                        + "v-prediction config. If its images are noise, it is an eps model: reinstall with --config v2-inference.yaml");
+            config = new InferenceConfig.Source("sdmodel's v-prediction config (Stability AI's " + InferenceConfig.V_NAME + ")",
+                    InferenceConfig.bundledV());
+            if (prediction.type() != PredictionType.V) {
+                notes.add("its prediction type is not in the file (" + prediction.basis() + "); installing the v-prediction"
+                        + " config. If its images are noise, it is an eps model: run install-v2 again with --config "
+                        + InferenceConfig.EPS_NAME + " --force");
             }
         }
 
         // 3. The targets: <name> (or <stem>.safetensors when pruning) and <stem>.yaml.
-        String name = req.name() != null ? req.name() : source.getFileName().toString();
-        if (compressed && name.endsWith(".zst")) {
-            name = name.substring(0, name.length() - 4);
-        }
-        String stem = stem(name);
-        Path target = folder.resolve(req.prune() ? stem + ".safetensors" : name);
-        Path configTarget = folder.resolve(stem + ".yaml");
-        if (isSameFile(source, target)) {
-            throw new InstallException(InstallException.Reason.TARGET_EXISTS, source
-                    + ": is already in the web UI's checkpoint folder; only its config needs installing: use --config or copy it elsewhere first");
-        }
-        boolean checkpointSame = !req.prune() && Files.exists(target) && Files.size(target) == installedSize
-                && sha256(target, progress.start("sha256 " + target.getFileName(), Files.size(target))).equals(sha);
-        boolean configSame = Files.exists(configTarget) && Arrays.equals(Files.readAllBytes(configTarget), config);
+        Path target = configOnly ? source : folder.path().resolve(req.prune() ? stem + ".safetensors" : name);
+        Path configTarget = (configOnly ? source.toAbsolutePath().getParent() : folder.path()).resolve(stem + ".yaml");
+        boolean checkpointSame = configOnly || !req.prune() && Files.exists(target) && (isSameFile(source, target)
+                || Files.size(target) == installedSize
+                && sha256(target, progress.start("sha256 " + target.getFileName(), Files.size(target))).equals(sha));
+        byte[] configBytes = config.content();
+        boolean configSame = Files.exists(configTarget) && Arrays.equals(Files.readAllBytes(configTarget), configBytes);
         if (Files.exists(target) && !checkpointSame && !req.force()) {
-            throw new InstallException(InstallException.Reason.TARGET_EXISTS, target
+            throw new WebUiException(WebUiException.Reason.TARGET_EXISTS, target
                     + ": a different file is already installed under this name (use --force to replace it)");
         }
         if (Files.exists(configTarget) && !configSame && !req.force()) {
-            throw new InstallException(InstallException.Reason.TARGET_EXISTS, configTarget
+            throw new WebUiException(WebUiException.Reason.TARGET_EXISTS, configTarget
                     + ": a different config is already installed under this name (use --force to replace it)");
         }
         if (checkpointSame && configSame) {
-            return new Result(target, configTarget, sha, official, true, notes);
+            return new Result(target, configTarget, folder, configOnly, sha, official, prediction, config.label(), true, notes);
         }
         if (req.dryRun()) {
-            return new Result(target, configTarget, sha, official, false, notes);
+            return new Result(target, configTarget, folder, configOnly, sha, official, prediction, config.label(), false, notes);
         }
-        Files.createDirectories(folder);
-        checkSpace(req, source, folder, installedSize);
+        Files.createDirectories(folder.path());
+        if (!checkpointSame) {
+            checkSpace(req, source, folder.path(), installedSize);
+        }
 
         // 4. Both files are written to temporaries first, then renamed; a failure removes both.
         boolean createdCheckpoint = false;
         try (AtomicOutput cfg = AtomicOutput.create(configTarget, true)) {
-            cfg.channel().write(ByteBuffer.wrap(config));
+            cfg.channel().write(ByteBuffer.wrap(configBytes));
             if (!checkpointSame) {
                 createdCheckpoint = !Files.exists(target);
                 placeCheckpoint(req, source, target, progress);
@@ -226,16 +279,16 @@ public final class V2Installer {
             }
             throw e;
         }
-        if (checkpointSame) {
+        if (checkpointSame && !configOnly) {
             notes.add(target.getFileName() + " was already installed (same content)");
         }
-        return new Result(target, configTarget, sha, official, false, notes);
+        return new Result(target, configTarget, folder, configOnly, sha, official, prediction, config.label(), false, notes);
     }
 
     private static void placeCheckpoint(Request req, Path source, Path target, Progress progress) throws IOException {
         if (req.prune()) {
             try (ModelFile model = ModelFile.open(source); AtomicOutput out = AtomicOutput.create(target, true)) {
-                PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults());
+                PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults().withEma(req.ema()));
                 LongConsumer p = progress.start("prune " + source.getFileName(), plan.inputTensorBytes());
                 Pruner.write(plan, Pruner.writerFor(plan, Map.of("format", "pt", "sdmodel.source",
                         source.getFileName().toString())), out.channel(), p::accept);
@@ -304,7 +357,7 @@ public final class V2Installer {
         long need = installedSize / (req.prune() ? 3 : 1) + (1 << 20);
         long free = Files.getFileStore(folder).getUsableSpace();
         if (free < need) {
-            throw new InstallException(InstallException.Reason.NO_SPACE, folder + ": needs about "
+            throw new WebUiException(WebUiException.Reason.NO_SPACE, folder + ": needs about "
                     + (need >> 20) + " MiB free, has " + (free >> 20) + " MiB");
         }
     }
@@ -313,7 +366,7 @@ public final class V2Installer {
      * Refuses anything but an SD 2.x model, saying what it is instead. Inpainting and depth
      * variants are eps models with configs of their own: accepted only with {@code --config}.
      */
-    static void checkSd2(Path file, StateDict sd, boolean configGiven) throws InstallException {
+    static void checkSd2(Path file, StateDict sd, boolean configGiven) throws WebUiException {
         ArchitectureVerdict v = ArchitectureDetector.detect(sd.tensors());
         Architecture a = v.architecture();
         if (a == Architecture.SD2 || (a.isSd2() && configGiven)) {
@@ -322,13 +375,8 @@ public final class V2Installer {
         String why = a.isSd2()
                 ? " (" + a.label() + ": an eps model with a config of its own; pass it with --config)"
                 : " (" + v.reason() + (v.decidingKeys().isEmpty() ? "" : "; decided by " + v.decidingKeys().get(0)) + ")";
-        throw new InstallException(InstallException.Reason.WRONG_MODEL, file + ": is " + a.description()
+        throw new WebUiException(WebUiException.Reason.WRONG_MODEL, file + ": is " + a.description()
                 + ", not an SD 2.x 768-v model" + why);
-    }
-
-    static String stem(String name) {
-        int dot = name.lastIndexOf('.');
-        return dot > 0 ? name.substring(0, dot) : name;
     }
 
     private static boolean isSameFile(Path a, Path b) throws IOException {

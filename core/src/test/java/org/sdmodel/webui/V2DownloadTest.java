@@ -1,4 +1,4 @@
-package org.sdmodel.install;
+package org.sdmodel.webui;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,6 +29,8 @@ import org.sdmodel.inspect.KnownModels;
 import org.sdmodel.inspect.PredictionType;
 import org.sdmodel.testing.TestFiles;
 import org.sdmodel.testing.TestHttpServer;
+import org.sdmodel.testing.WebUiTrees;
+import org.sdmodel.prune.EmaPolicy;
 
 /**
  * A download's way into the web UI: the plan from the address, the {@code .part} renamed into
@@ -46,8 +48,8 @@ class V2DownloadTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        webui = Files.createDirectories(tmp.resolve("webui/models")).getParent();
-        folder = V2Installer.checkpointFolder(webui);
+        webui = WebUiTrees.checkout(tmp.resolve("stable-diffusion-webui"));
+        folder = webui.resolve("models/Stable-diffusion");
         sd2 = Files.readAllBytes(TestFiles.testdata("sd2-v-train.ckpt"));
         sha = ModelHashes.compute(TestFiles.testdata("sd2-v-train.ckpt"), n -> { }).sha256();
         server = TestHttpServer.start((req, res) -> res.send(200, sd2));
@@ -67,40 +69,44 @@ class V2DownloadTest {
         return new V2Installer(s -> s.equals(sha) ? Optional.of(m) : Optional.empty());
     }
 
+    private WebUiLayout layout() {
+        return WebUiLayout.of(webui, new WebUiLayout.Environment(Map.of(), WebUiLayout.Platform.LINUX));
+    }
+
     private V2Installer.Request options(boolean prune) {
-        return new V2Installer.Request(null, webui, null, V2Installer.Mode.MOVE, prune, false, false);
+        return new V2Installer.Request(null, layout(), null, V2Installer.Mode.MOVE, prune, EmaPolicy.USE, false, false);
     }
 
     private List<String> names() throws Exception {
         try (Stream<Path> s = Files.list(folder)) {
-            return s.map(p -> p.getFileName().toString()).sorted().toList();
+            return s.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(" here.txt")).sorted().toList();
         }
     }
 
     @Test
     void thePlanNamesTheFileAndExpectsTheOfficialSha256ByName() throws Exception {
         URI hub = URI.create(V2Installer.OFFICIAL_URL);
-        V2Download.Plan p = V2Download.plan(hub, webui, null, false);
+        V2Download.Plan p = V2Download.plan(hub, layout(), null, false);
         assertEquals(folder.resolve("768-v-ema.ckpt"), p.target());
         assertEquals(folder.resolve("768-v-ema.ckpt.part"), p.part());
         assertEquals(KnownModels.byFileName("768-v-ema.ckpt").get().sha256(), p.expectedSha256());
         assertEquals("768-v-ema.ckpt", p.release().get().fileName());
-        V2Download.Plan given = V2Download.plan(hub, webui, "AB".repeat(32), false);
+        V2Download.Plan given = V2Download.plan(hub, layout(), "AB".repeat(32), false);
         assertEquals("ab".repeat(32), given.expectedSha256());
         assertTrue(given.release().isEmpty());
         assertEquals(null, V2Download.plan(URI.create("https://hf-mirror.com/x/resolve/main/my-finetune.safetensors?download=true"),
-                webui, null, false).expectedSha256());
+                layout(), null, false).expectedSha256());
         for (String bad : List.of("https://civitai.com/api/download/models/12345", "https://host/", "https://host/dir/.hidden.ckpt",
                 "https://host/model.ckpt.zip")) {
-            InstallException e = assertThrows(InstallException.class, () -> V2Download.plan(URI.create(bad), webui, null, false), bad);
-            assertEquals(InstallException.Reason.BAD_URL, e.reason());
+            WebUiException e = assertThrows(WebUiException.class, () -> V2Download.plan(URI.create(bad), layout(), null, false), bad);
+            assertEquals(WebUiException.Reason.BAD_URL, e.reason());
         }
-        assertFalse(Files.exists(folder), "a plan writes nothing");
+        assertEquals(List.of(), names(), "a plan writes nothing");
     }
 
     @Test
     void theDownloadIsMovedIntoPlaceWithoutHashingAgain() throws Exception {
-        V2Download.Plan p = V2Download.plan(server.uri("/sd2.ckpt"), webui, null, false);
+        V2Download.Plan p = V2Download.plan(server.uri("/sd2.ckpt"), layout(), null, false);
         V2Download.Outcome o = V2Download.run(p, options(false), downloader(), DownloadListener.NONE, knownAs(PredictionType.V),
                 (label, total) -> {
                     throw new AssertionError("no long step expected (a download is renamed, not copied or hashed): " + label);
@@ -112,10 +118,10 @@ class V2DownloadTest {
 
     @Test
     void aRefusalASecondRunCanFixKeepsTheCompleteDownload() throws Exception {
-        V2Download.Plan p = V2Download.plan(server.uri("/sd2.ckpt"), webui, null, false);
-        InstallException e = assertThrows(InstallException.class, () -> V2Download.run(p, options(false), downloader(),
+        V2Download.Plan p = V2Download.plan(server.uri("/sd2.ckpt"), layout(), null, false);
+        WebUiException e = assertThrows(WebUiException.class, () -> V2Download.run(p, options(false), downloader(),
                 DownloadListener.NONE, knownAs(PredictionType.EPS), V2Installer.Progress.NONE));
-        assertEquals(InstallException.Reason.NOT_A_V_MODEL, e.reason());
+        assertEquals(WebUiException.Reason.NOT_A_V_MODEL, e.reason());
         assertTrue(e.getMessage().endsWith("; the download is kept as " + p.part()
                 + " (the web UI does not list it): the same command with that fixed installs it without downloading again"), e.getMessage());
         assertEquals(List.of("sd2.ckpt.part"), names());
@@ -133,8 +139,8 @@ class V2DownloadTest {
                 res.send(200, sd2);
             }
         });
-        V2Download.Plan again = V2Download.plan(server.uri("/sd2.ckpt"), webui, null, false);
-        V2Download.run(again, new V2Installer.Request(null, webui, eps, V2Installer.Mode.MOVE, false, false, false), downloader(),
+        V2Download.Plan again = V2Download.plan(server.uri("/sd2.ckpt"), layout(), null, false);
+        V2Download.run(again, new V2Installer.Request(null, layout(), eps, V2Installer.Mode.MOVE, false, EmaPolicy.USE, false, false), downloader(),
                 DownloadListener.NONE, knownAs(PredictionType.EPS), V2Installer.Progress.NONE);
         assertEquals(1, ranges[0]);
         assertEquals(List.of("sd2.ckpt", "sd2.yaml"), names());
@@ -155,7 +161,7 @@ class V2DownloadTest {
         byte[] body = Files.readAllBytes(clean);
         server.close();
         server = TestHttpServer.start((req, res) -> res.send(200, body));
-        V2Download.Plan p = V2Download.plan(server.uri("/sd2.safetensors"), webui, null, false);
+        V2Download.Plan p = V2Download.plan(server.uri("/sd2.safetensors"), layout(), null, false);
         V2Download.run(p, options(true), downloader(), DownloadListener.NONE, new V2Installer(), V2Installer.Progress.NONE);
         assertEquals(List.of("sd2.safetensors", "sd2.yaml"), names());
     }

@@ -1,0 +1,1 @@
+# stand-in for the web UI's launch.py (sdmodel only looks for its presence)

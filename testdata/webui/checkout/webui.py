@@ -1,0 +1,1 @@
+# stand-in for the web UI's webui.py (sdmodel only looks for its presence)
