@@ -17,6 +17,8 @@ import org.sdmodel.scan.ModelScanner;
 import org.sdmodel.scan.ScanReport;
 import org.sdmodel.scan.ScanReport.Mode;
 import org.sdmodel.scan.ScanReport.Verdict;
+import org.sdmodel.webui.WebUiException;
+import org.sdmodel.webui.WebUiLayout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -38,8 +40,14 @@ import picocli.CommandLine.Spec;
                 + "(7z, tar, encrypted zip entries, a corrupt pickle)."})
 final class ScanCommand implements java.util.concurrent.Callable<Integer> {
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to scan (.ckpt, .pt, .pth, .bin, .pkl, .npy, .npz, .zip, .safetensors, ...).")
-    List<Path> files;
+    @Parameters(paramLabel = "FILE", arity = "0..*", description = "Files to scan (.ckpt, .pt, .pth, .bin, .pkl, .npy, .npz, .zip, .safetensors, ...).")
+    List<Path> files = new ArrayList<>();
+
+    @Option(names = "--webui", paramLabel = "DIR",
+            description = "Also scan every model file (.ckpt, .safetensors, .pt, .pth, .bin, .pkl, .npy, .npz) in the web UI's "
+                + "model folders (checkpoints, VAE, LoRA, LyCORIS, embeddings, hypernetworks, found from its launch flags as "
+                + "it finds them), and end with a one-line summary.")
+    Path webui;
 
     @Option(names = "--json", description = "Print JSON (one object per file; an array for several files).")
     boolean json;
@@ -79,43 +87,88 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
         }
         ReadOptions options = ReadOptions.defaults().withImportPolicy(policy);
         Mode mode = denyListOnly ? Mode.DENY_LIST : Mode.ALLOW_LIST;
-        ArrayNode all = Json.array();
+        List<Path> targets = new ArrayList<>(files);
         int worst = ExitCode.OK;
-        for (Path file : files) {
-            ScanReport report;
-            try {
-                report = ModelScanner.scan(file, options);
-            } catch (IOException | RuntimeException e) {
-                CliException f = Failures.reading(file, e);
-                err.println("sdmodel: " + f.getMessage());
-                worst = Math.max(worst, f.exitCode());
-                if (json) {
-                    ObjectNode r = all.addObject();
-                    r.put("file", file.toString());
-                    r.put("verdict", Verdict.UNREADABLE.label());
-                    r.putArray("problems").add(Failures.describe(e));
+        WebUiLayout layout = null;
+        if (webui != null) {
+            layout = WebUiReport.layout(spec, webui);
+            for (WebUiLayout.Folder folder : layout.modelFolders()) {
+                try {
+                    layout.check(folder);
+                } catch (WebUiException e) {
+                    // a folder sdmodel cannot place is not vouched for: said, and the exit says so
+                    CliException f = WebUiReport.failure(e);
+                    err.println("sdmodel: " + f.getMessage());
+                    worst = Math.max(worst, ExitCode.INVALID_INPUT);
                 }
-                continue;
             }
-            Verdict verdict = report.verdict(mode);
+            try {
+                targets.addAll(layout.modelFiles());
+            } catch (IOException e) {
+                throw Failures.reading(webui, e);
+            }
+        } else if (files.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "give the files to scan, or --webui DIR");
+        }
+        ArrayNode all = Json.array();
+        int[] tally = new int[Verdict.values().length];
+        for (Path file : targets) {
+            Verdict verdict = scanOne(file, options, mode, all, out, err);
+            tally[verdict.ordinal()]++;
             worst = Math.max(worst, exitCode(verdict));
-            if (!report.problems().isEmpty()) {
-                err.println("sdmodel: " + file + ": " + report.problems().get(0)
-                        + (report.problems().size() > 1 ? " (and " + (report.problems().size() - 1) + " more problems)" : ""));
-            }
-            if (json) {
-                all.add(toJson(report, verdict, mode));
-            } else if (quiet) {
-                out.println(report.file() + ": " + verdictLine(report, verdict));
-            } else {
-                printText(out, report, verdict);
-            }
+        }
+        if (layout != null && !json) {
+            out.println(summary(layout, targets.size(), tally));
         }
         if (json) {
-            out.println(Json.write(files.size() == 1 ? all.get(0) : all));
+            out.println(Json.write(targets.size() == 1 && webui == null ? all.get(0) : all));
         }
         out.flush();
         return worst;
+    }
+
+    /** Scans one file and prints (or adds to {@code all}) its report; returns its verdict. */
+    private Verdict scanOne(Path file, ReadOptions options, Mode mode, ArrayNode all, PrintWriter out, PrintWriter err) {
+        ScanReport report;
+        try {
+            report = ModelScanner.scan(file, options);
+        } catch (IOException | RuntimeException e) {
+            CliException f = Failures.reading(file, e);
+            err.println("sdmodel: " + f.getMessage());
+            if (json) {
+                ObjectNode r = all.addObject();
+                r.put("file", file.toString());
+                r.put("verdict", Verdict.UNREADABLE.label());
+                r.putArray("problems").add(Failures.describe(e));
+            }
+            return f.exitCode() == ExitCode.UNSAFE ? Verdict.UNSAFE : Verdict.UNREADABLE;
+        }
+        Verdict verdict = report.verdict(mode);
+        if (!report.problems().isEmpty()) {
+            err.println("sdmodel: " + file + ": " + report.problems().get(0)
+                    + (report.problems().size() > 1 ? " (and " + (report.problems().size() - 1) + " more problems)" : ""));
+        }
+        if (json) {
+            all.add(toJson(report, verdict, mode));
+        } else if (quiet) {
+            out.println(report.file() + ": " + verdictLine(report, verdict));
+        } else {
+            printText(out, report, verdict);
+        }
+        return verdict;
+    }
+
+    /** {@code "web UI /x: 12 model files scanned: 11 clean, 1 UNSAFE, 0 unreadable"}. */
+    private static String summary(WebUiLayout layout, int scanned, int[] tally) {
+        int clean = 0;
+        for (Verdict v : Verdict.values()) {
+            if (v != Verdict.UNSAFE && v != Verdict.UNREADABLE) {
+                clean += tally[v.ordinal()];
+            }
+        }
+        return "web UI " + layout.webui() + ": " + scanned + (scanned == 1 ? " model file" : " model files") + " scanned: "
+                + clean + " clean, " + tally[Verdict.UNSAFE.ordinal()] + " UNSAFE, "
+                + tally[Verdict.UNREADABLE.ordinal()] + " unreadable";
     }
 
     static int exitCode(Verdict verdict) {

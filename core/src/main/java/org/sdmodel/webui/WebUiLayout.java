@@ -324,6 +324,78 @@ public final class WebUiLayout {
         return cacheFolder;
     }
 
+    /**
+     * The folders the web UI loads model files from, each once, in the order a report lists them:
+     * the checkpoint folders, both VAE folders, LoRA, LyCORIS, embeddings and hypernetworks.
+     */
+    public List<Folder> modelFolders() {
+        List<Folder> all = new ArrayList<>(checkpointFolders());
+        all.add(vae);
+        if (vae != defaultVae) {
+            all.add(defaultVae);
+        }
+        all.addAll(List.of(lora, lycoris, embeddings, hypernetworks));
+        return all;
+    }
+
+    /**
+     * Names of the files in the model folders that hold weights or pickles: what the web UI or its
+     * extensions load ({@code .ckpt}, {@code .safetensors}, {@code .pt}, {@code .pth}, {@code .bin})
+     * and other pickle containers a folder may hold ({@code .pkl}, {@code .pickle}, {@code .npy},
+     * {@code .npz}), zstd-compressed or not. Case is ignored, as on the web UI's Windows installs.
+     */
+    public static boolean isModelFileName(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (lower.endsWith(".zst")) {
+            lower = lower.substring(0, lower.length() - 4);
+        }
+        return MODEL_EXTENSIONS.contains(extension(lower));
+    }
+
+    private static final Set<String> MODEL_EXTENSIONS = Set.of(
+            ".ckpt", ".safetensors", ".pt", ".pth", ".bin", ".pkl", ".pickle", ".npy", ".npz");
+
+    /**
+     * Every model file ({@link #isModelFileName}) under the {@linkplain #modelFolders() model
+     * folders}, recursively and through symbolic links as the web UI walks them
+     * ({@code os.walk(..., followlinks=True)} in {@code modules/util.py}), each real file once, in
+     * folder order and then by path. Folders that do not exist are skipped; a link loop is not
+     * followed twice.
+     */
+    public List<Path> modelFiles() throws IOException {
+        Set<Path> seen = new LinkedHashSet<>();
+        List<Path> files = new ArrayList<>();
+        for (Folder f : modelFolders()) {
+            if (!Files.isDirectory(f.path)) {
+                continue;
+            }
+            List<Path> here = new ArrayList<>();
+            java.nio.file.Files.walkFileTree(f.path, Set.of(java.nio.file.FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+                    new java.nio.file.SimpleFileVisitor<>() {
+                        @Override
+                        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes a) {
+                            if (a.isRegularFile() && isModelFileName(file.getFileName().toString())) {
+                                here.add(file);
+                            }
+                            return java.nio.file.FileVisitResult.CONTINUE;
+                        }
+
+                        @Override
+                        public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                            // a link loop or an unreadable entry: the web UI skips it too
+                            return java.nio.file.FileVisitResult.CONTINUE;
+                        }
+                    });
+            Collections.sort(here);
+            for (Path p : here) {
+                if (seen.add(p.toRealPath())) {
+                    files.add(p);
+                }
+            }
+        }
+        return files;
+    }
+
     /** Every folder, in the order a report lists them. */
     public List<Folder> folders() {
         List<Folder> all = new ArrayList<>(List.of(data, models, checkpoints));
