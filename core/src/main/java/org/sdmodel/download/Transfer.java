@@ -542,7 +542,11 @@ final class Transfer {
             return new UnreachableException(uri, offset, (at.equals(uri) ? uri.toString() : at + " (redirected from " + uri + ")")
                     + ": " + what + (offset > 0 ? "; " + part.getFileName() + " is kept to resume" : ""), e);
         }
-        return new Retryable(at.getHost() + ": " + reason + " at " + bytes(offset), e, false, 0, null);
+        // A server that answered before and now fails inside an answer (the JDK's client may see the
+        // head and the early end of the body before send() returns) cut that answer short, like one
+        // whose body stops while being read: if retries bring nothing more, the body is truncated.
+        boolean cutAnswer = answered && total >= 0 && !connect;
+        return new Retryable(at.getHost() + ": " + reason + " at " + bytes(offset), e, cutAnswer, 0, null);
     }
 
     /** Copies the body into the .part from {@link #offset} up to {@code end} (or its end, when -1). */
