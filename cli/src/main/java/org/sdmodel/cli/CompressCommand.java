@@ -49,8 +49,7 @@ final class CompressCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
-        PruneCommand.checkMultipleOutputs(spec, inputs, outputs.output);
+    public Integer call() throws CliException {
         ZstdSettings settings;
         try {
             settings = ZstdSettings.defaults().withLevel(level);
@@ -64,7 +63,14 @@ final class CompressCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         ZstdSettings chosen = settings;
-        return EachInput.run(spec, inputs, outputs.json, input -> compress(input, chosen));
+        try (RunOutputs run = RunOutputs.prepare(spec, inputs, outputs.output, false, input -> List.of(target(input)))) {
+            return EachInput.run(spec, inputs, outputs.json, input -> compress(input, chosen));
+        }
+    }
+
+    /** FILE -> FILE.zst beside it, or in the -o folder, or -o itself. */
+    private Path target(Path input) {
+        return OutputPaths.resolveName(input, outputs.output, input.getFileName() + ".zst");
     }
 
     private ObjectNode compress(Path input, ZstdSettings settings) throws CliException {
@@ -76,9 +82,7 @@ final class CompressCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw Failures.reading(input, e);
         }
-        String name = input.getFileName() + ".zst";
-        Path target = outputs.output == null ? input.toAbsolutePath().resolveSibling(name)
-                : Files.isDirectory(outputs.output) ? outputs.output.resolve(name) : outputs.output;
+        Path target = target(input);
         OutputPaths.check(input, target, outputs.force);
         long start = System.nanoTime();
         ZstdResult result;

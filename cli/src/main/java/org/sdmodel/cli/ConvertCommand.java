@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sdmodel.prune.PruneOptions;
-import org.sdmodel.zstd.ZstdSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,9 +29,10 @@ final class ConvertCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
+    public Integer call() throws CliException {
         String suffix = write.zstd != null ? ".safetensors.zst" : ".safetensors";
         return PruneCommand.runAll(spec, inputs, PruneOptions.lossless(), write, false, false,
-                (input, plan) -> OutputPaths.resolve(input, write.out.output, suffix));
+                (input, plan) -> OutputPaths.resolve(input, write.out.output, suffix),
+                input -> RunOutputs.beside(input, write.out.output, List.of(suffix)));
     }
 }

@@ -38,9 +38,19 @@ final class DecompressCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() {
-        PruneCommand.checkMultipleOutputs(spec, inputs, outputs.output);
-        return EachInput.run(spec, inputs, outputs.json, input -> decompress(input));
+    public Integer call() throws CliException {
+        try (RunOutputs run = RunOutputs.prepare(spec, inputs, outputs.output, false, this::candidates)) {
+            return EachInput.run(spec, inputs, outputs.json, input -> decompress(input));
+        }
+    }
+
+    /** The output of {@code input}, or none if it has none (it fails on its own). */
+    private List<Path> candidates(Path input) {
+        try {
+            return List.of(target(input));
+        } catch (CliException e) {
+            return List.of();
+        }
     }
 
     private ObjectNode decompress(Path input) throws CliException {
@@ -97,14 +107,13 @@ final class DecompressCommand implements Callable<Integer> {
     private Path target(Path input) throws CliException {
         String name = input.getFileName().toString();
         boolean zst = name.endsWith(".zst") && name.length() > 4;
-        if (outputs.output != null && !Files.isDirectory(outputs.output)) {
-            return outputs.output;
+        if (outputs.output != null && !outputs.output.isFolder()) {
+            return outputs.output.path();
         }
         if (!zst) {
             throw new CliException(ExitCode.USAGE, input + ": the name does not end in .zst: name the output with -o");
         }
-        String plain = OutputPaths.withoutZst(input);
-        return outputs.output == null ? input.toAbsolutePath().resolveSibling(plain) : outputs.output.resolve(plain);
+        return OutputPaths.resolveName(input, outputs.output, OutputPaths.withoutZst(input));
     }
 
     private ProgressBar bar(String label, long total) {

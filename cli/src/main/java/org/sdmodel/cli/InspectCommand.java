@@ -82,6 +82,10 @@ final class InspectCommand implements Callable<Integer> {
             }
             try (ModelFile model = ModelFile.open(file)) {
                 ImportWarnings.print(spec.commandLine().getErr(), file, model);
+                String mismatch = OutputPaths.extensionMismatch(file, model.format());
+                if (mismatch != null) {
+                    spec.commandLine().getErr().println("sdmodel: warning: " + mismatch);
+                }
                 ModelHashes hashes = hash ? hash(file) : null;
                 ModelInspection inspection = Inspector.inspect(model, hashes == null ? null : hashes.sha256());
                 ObjectNode report = report(model, inspection, hashes);

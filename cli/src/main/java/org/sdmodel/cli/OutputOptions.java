@@ -1,13 +1,14 @@
 package org.sdmodel.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** The options of a command that writes one output file per input (a picocli mixin). */
 final class OutputOptions {
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "Output file (one input) or folder (several inputs).")
-    Path output;
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT", converter = OutputTarget.Converter.class,
+            description = "Output file (one input), or folder: an existing one, or one written with a trailing /"
+                    + " (created, parents too). Several inputs need a folder.")
+    OutputTarget output;
 
     @Option(names = "--force", description = "Replace an existing output.")
     boolean force;

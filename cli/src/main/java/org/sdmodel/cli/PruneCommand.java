@@ -1,10 +1,10 @@
 package org.sdmodel.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.sdmodel.convert.Precision;
@@ -69,20 +69,16 @@ final class PruneCommand implements Callable<Integer> {
             options = options.withThreads(threads);
         }
         String zst = write.zstd != null ? ".zst" : "";
+        String swapped = "-ema-pruned.safetensors" + zst;
+        String unswapped = "-pruned.safetensors" + zst;
         return runAll(spec, inputs, options, write, dryRun, true,
-                (input, plan) -> OutputPaths.resolve(input, write.out.output,
-                        (plan.emaSwapped() > 0 ? "-ema-pruned.safetensors" : "-pruned.safetensors") + zst));
+                (input, plan) -> OutputPaths.resolve(input, write.out.output, plan.emaSwapped() > 0 ? swapped : unswapped),
+                input -> RunOutputs.beside(input, write.out.output, List.of(swapped, unswapped)));
     }
 
     static void checkZstdLevel(CommandSpec spec, Integer level) {
         if (level != null && (level < 1 || level > ZstdSettings.MAX_LEVEL)) {
             throw new ParameterException(spec.commandLine(), "--zstd: the level must be 1 to " + ZstdSettings.MAX_LEVEL);
-        }
-    }
-
-    static void checkMultipleOutputs(CommandSpec spec, List<Path> inputs, Path output) {
-        if (inputs.size() > 1 && output != null && !Files.isDirectory(output)) {
-            throw new ParameterException(spec.commandLine(), "with several inputs, -o must be an existing folder");
         }
     }
 
@@ -99,17 +95,27 @@ final class PruneCommand implements Callable<Integer> {
 
     /**
      * Runs a prune job per input; the worst exit code wins, and every input is tried. Inputs that
-     * are zstd-compressed are decompressed into the output's folder.
+     * are zstd-compressed are decompressed into the output's folder. The outputs are checked
+     * together first (see {@link RunOutputs}).
+     *
+     * @param candidates the outputs {@code naming} may give an input, known before it is read
      */
     static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, WriteOptions write, boolean dryRun,
-            boolean recordEmaAndPrecision, PruneJob.Naming naming) {
-        checkMultipleOutputs(spec, inputs, write.out.output);
+            boolean recordEmaAndPrecision, PruneJob.Naming naming, Function<Path, List<Path>> candidates)
+            throws CliException {
         checkZstdLevel(spec, write.zstd);
+        if (write.out.output != null && !write.out.output.isFolder()) {
+            OutputPaths.refuseTorchName(write.out.output.path());
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        PruneJob job = new PruneJob(out, err, write.out.json, write.out.quiet, dryRun, write.verify, write.out.force, recordEmaAndPrecision)
-                .tempFolder(input -> OutputPaths.folder(input, write.out.output))
-                .zstd(write.zstd, options.threads());
-        return EachInput.run(spec, inputs, write.out.json, input -> job.run(input, options, naming));
+        try (RunOutputs outputs = RunOutputs.prepare(spec, inputs, write.out.output, dryRun, candidates)) {
+            // a folder a dry run would create does not exist: a compressed input goes to the system's temporary folder
+            PruneJob job = new PruneJob(out, err, write.out.json, write.out.quiet, dryRun, write.verify, write.out.force, recordEmaAndPrecision)
+                    .tempFolder(input -> outputs.pendingFolder() != null ? null : OutputPaths.folder(input, write.out.output))
+                    .pendingFolder(outputs.pendingFolder())
+                    .zstd(write.zstd, options.threads());
+            return EachInput.run(spec, inputs, write.out.json, input -> job.run(input, options, naming));
+        }
     }
 }

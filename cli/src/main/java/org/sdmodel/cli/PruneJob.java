@@ -43,6 +43,7 @@ final class PruneJob {
     private final boolean force;
     private final boolean recordEmaAndPrecision;
     private Function<Path, Path> tempFolder = input -> null;
+    private Path pendingFolder;
     private Integer zstdLevel;
     private int zstdWorkers = ZstdSettings.defaults().workers();
 
@@ -86,6 +87,12 @@ final class PruneJob {
         return this;
     }
 
+    /** In a dry run, the output folder a real run would create (it does not exist yet); null if none. */
+    PruneJob pendingFolder(Path folder) {
+        this.pendingFolder = folder;
+        return this;
+    }
+
     /**
      * Compresses every output with zstd at {@code level}; null (the default) compresses only
      * outputs whose name ends in {@code .zst}, at {@link ZstdSettings#DEFAULT_LEVEL}.
@@ -111,6 +118,7 @@ final class PruneJob {
         try (ModelFile model = open(input)) {
             ImportWarnings.print(err, input, model);
             trace("opened");
+            warnIfMisnamed(input, model);
             PrunePlan plan;
             try {
                 plan = PrunePlan.of(model, options);
@@ -122,7 +130,7 @@ final class PruneJob {
                         + (plan.dropped().isEmpty() ? "" : " after dropping " + plan.dropped().size()));
             }
             Path output = naming.output(input, plan);
-            OutputPaths.check(input, output, force || dryRun);
+            OutputPaths.check(input, output, force || dryRun, pendingFolder);
             Map<String, String> metadata = metadata(model, plan);
             SafetensorsWriter writer;
             try {
@@ -137,6 +145,7 @@ final class PruneJob {
                 summary.put("zstd_level", zstd.level());
             }
             if (dryRun) {
+                summary.put("output_exists", Files.exists(output));
                 if (!json) {
                     printDryRun(plan, input, output, writer, model);
                 }
@@ -188,6 +197,14 @@ final class PruneJob {
             throw e;
         } catch (Exception e) {
             throw Failures.reading(input, e);
+        }
+    }
+
+    /** The web UI picks the loader by the extension: a file named for another format fails there. */
+    private void warnIfMisnamed(Path input, ModelFile model) {
+        String mismatch = OutputPaths.extensionMismatch(input, model.format());
+        if (mismatch != null) {
+            err.println("sdmodel: warning: " + mismatch);
         }
     }
 
@@ -350,7 +367,13 @@ final class PruneJob {
     }
 
     private void printDryRun(PrunePlan plan, Path input, Path output, SafetensorsWriter writer, ModelFile model) {
-        out.printf("%s -> %s (dry run: nothing written)%n", input, output);
+        String exists = !Files.exists(output) ? ""
+                : force ? "; the output exists: the real run replaces it" : "; the output exists: the real run needs --force";
+        out.printf("%s -> %s (dry run: nothing written%s)%n", input, output, exists);
+        Path folder = output.toAbsolutePath().getParent();
+        if (pendingFolder != null && folder.normalize().equals(pendingFolder.toAbsolutePath().normalize())) {
+            out.printf("  the folder %s would be created%n", pendingFolder);
+        }
         out.printf("  would write %d tensors (%d converted to %s), %s%n", plan.items().size(), plan.convertedCount(),
                 plan.options().precision().name().toLowerCase(Locale.ROOT), Sizes.human(writer.fileSize()));
         for (PrunePlan.Item item : plan.items()) {
