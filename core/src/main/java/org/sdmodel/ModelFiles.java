@@ -3,10 +3,14 @@ package org.sdmodel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.sdmodel.safetensors.SafetensorsFile;
 import org.sdmodel.torch.TorchLegacyFile;
 import org.sdmodel.torch.TorchZipFile;
@@ -44,7 +48,10 @@ final class ModelFiles {
         return detect(head(path));
     }
 
-    /** The first (up to 16) bytes of a file, after checking that it is one. */
+    /**
+     * The first bytes of a file (up to 1 KiB: enough for a Git LFS pointer, which the spec keeps
+     * under 1024 bytes), after checking that it is one.
+     */
     private static ByteBuffer head(Path path) throws IOException {
         if (Files.isDirectory(path)) {
             throw new ModelFormatException("is a directory, not a model file");
@@ -52,7 +59,7 @@ final class ModelFiles {
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null, "no such file");
         }
-        ByteBuffer head = ByteBuffer.allocate(16);
+        ByteBuffer head = ByteBuffer.allocate(LFS_POINTER_MAX_BYTES);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             while (head.hasRemaining() && ch.read(head) > 0) {
                 // fill what the file has
@@ -62,11 +69,42 @@ final class ModelFiles {
         return head;
     }
 
-    /** Detects the container format from the first (up to 16) bytes. */
+    /** Git LFS pointer files are under 1024 bytes (the Git LFS specification). */
+    private static final int LFS_POINTER_MAX_BYTES = 1024;
+
+    /**
+     * What to say about a Git LFS pointer (a clone without {@code git lfs}, or a download of the
+     * pointer instead of the file): the few lines {@code version https://git-lfs.github.com/spec/v1},
+     * {@code oid sha256:...}, {@code size N} that stand for the model in the repository. Null if
+     * {@code head} is not one.
+     */
+    private static String lfsPointer(ByteBuffer head) {
+        String text = StandardCharsets.ISO_8859_1.decode(head.duplicate()).toString();
+        if (!text.startsWith("version https://git-lfs.github.com/spec/") && !text.startsWith("version https://hawser.github.com/spec/")) {
+            return null;
+        }
+        String size = "";
+        Matcher m = Pattern.compile("\nsize (\\d{1,19})\n").matcher(text);
+        if (m.find()) {
+            try {
+                size = String.format(Locale.ROOT, " of %,d bytes", Long.parseLong(m.group(1)));
+            } catch (NumberFormatException e) {
+                // a size beyond a long: not worth saying
+            }
+        }
+        return "is a Git LFS pointer, not the model: a small text file standing for the real file" + size
+                + "; fetch it with 'git lfs pull' in its repository, or download the file itself";
+    }
+
+    /** Detects the container format from its first bytes. */
     static ModelFormat detect(ByteBuffer head) throws ModelFormatException {
         int n = head.remaining();
         if (n == 0) {
             throw new ModelFormatException("the file is empty");
+        }
+        String lfs = lfsPointer(head);
+        if (lfs != null) {
+            throw new ModelFormatException(lfs);
         }
         int b0 = head.get(0) & 0xFF;
         if (n >= 4 && b0 == 'P' && head.get(1) == 'K' && head.get(2) == 3 && head.get(3) == 4) {

@@ -250,16 +250,16 @@ public final class StateDict {
             return "bool " + (((Boolean) v) ? "True" : "False");
         }
         if (v instanceof PyDict) {
-            return "dict of " + ((Map<?, ?>) v).size() + " entries";
+            return "dict of " + count(((Map<?, ?>) v).size(), "entry", "entries");
         }
         if (v instanceof Map) {
-            return "dict of " + ((Map<?, ?>) v).size() + " entries";
+            return "dict of " + count(((Map<?, ?>) v).size(), "entry", "entries");
         }
         if (v instanceof org.sdmodel.pickle.PyTuple) {
-            return "tuple of " + ((List<?>) v).size() + " items";
+            return "tuple of " + count(((List<?>) v).size(), "item", "items");
         }
         if (v instanceof List) {
-            return "list of " + ((List<?>) v).size() + " items";
+            return "list of " + count(((List<?>) v).size(), "item", "items");
         }
         if (v instanceof org.sdmodel.pickle.PyObject) {
             return ((org.sdmodel.pickle.PyObject) v).type().qualifiedName() + " object";
@@ -268,11 +268,16 @@ public final class StateDict {
             return "class " + ((org.sdmodel.pickle.PyGlobal) v).qualifiedName();
         }
         if (v instanceof org.sdmodel.pickle.PyBytes) {
-            return "bytes of " + ((org.sdmodel.pickle.PyBytes) v).length() + " bytes";
+            return "bytes of " + count(((org.sdmodel.pickle.PyBytes) v).length(), "byte", "bytes");
         }
         if (v instanceof java.util.Set) {
-            return "set of " + ((java.util.Set<?>) v).size() + " items";
+            return "set of " + count(((java.util.Set<?>) v).size(), "item", "items");
         }
         return v.getClass().getSimpleName();
+    }
+
+    /** "1 entry", "2 entries". */
+    private static String count(long n, String singular, String plural) {
+        return n + " " + (n == 1 ? singular : plural);
     }
 }

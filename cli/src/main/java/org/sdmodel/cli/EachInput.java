@@ -9,8 +9,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * A command's job run on each of its inputs: every input is tried, each failure is reported on its
- * own line, the worst exit code wins, and with {@code --json} the summaries are printed at the end
- * (one object for one input, an array for several).
+ * own line (with its stack trace under {@code --debug}), the worst exit code wins, and with
+ * {@code --json} the summaries are printed at the end: always an array, one object per input that
+ * succeeded, so that a script reads one shape whatever the number of files.
  */
 final class EachInput {
     private EachInput() {
@@ -31,12 +32,12 @@ final class EachInput {
             try {
                 results.add(job.run(input));
             } catch (CliException e) {
-                err.println("sdmodel: " + e.getMessage());
+                Failures.report(spec, e);
                 worst = Math.max(worst, e.exitCode());
             }
         }
-        if (json && results.size() > 0) {
-            out.println(Json.write(inputs.size() == 1 ? results.get(0) : results));
+        if (json) {
+            out.println(Json.write(results));
         }
         out.flush();
         return worst;

@@ -1,6 +1,7 @@
 package org.sdmodel.cli;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -8,10 +9,24 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.UnsafeModelException;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** Turns exceptions into the one-line messages and exit codes users see. */
 final class Failures {
     private Failures() {
+    }
+
+    /**
+     * Prints a failure as its one line, {@code sdmodel: FILE: what is wrong}, and with
+     * {@code --debug} the stack trace of its cause.
+     */
+    static void report(CommandSpec spec, CliException e) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("sdmodel: " + e.getMessage());
+        if (Main.debug(spec)) {
+            e.printStackTrace(err);
+        }
+        err.flush();
     }
 
     /** A failure while reading {@code input}: invalid input (1) or unsafe (3). */

@@ -36,7 +36,7 @@ final class HashCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to hash (any file; autov3 needs safetensors).")
     List<Path> files;
 
-    @Option(names = "--json", description = "Print JSON (one object per file, in an array).")
+    @Option(names = "--json", description = "Print JSON: an array with one object per file (also for one file).")
     boolean json;
 
     @Option(names = "--webui", paramLabel = "DIR",
@@ -82,12 +82,12 @@ final class HashCommand implements Callable<Integer> {
                     printText(out, r);
                 }
             } catch (CliException e) {
-                err.println("sdmodel: " + e.getMessage());
+                Failures.report(spec, e);
                 worst = Math.max(worst, e.exitCode());
             }
         }
-        if (json && all.size() > 0) {
-            out.println(Json.write(files.size() == 1 ? all.get(0) : all));
+        if (json) {
+            out.println(Json.write(all));
         }
         out.flush();
         return worst;

@@ -15,6 +15,7 @@ import org.sdmodel.StateDict;
 import org.sdmodel.Tensor;
 import org.sdmodel.convert.Precision;
 import org.sdmodel.hash.ModelHashes;
+import org.sdmodel.inspect.Architecture;
 import org.sdmodel.inspect.Component;
 import org.sdmodel.inspect.Inspector;
 import org.sdmodel.inspect.ModelInspection;
@@ -43,7 +44,7 @@ final class InspectCommand implements Callable<Integer> {
             + " cache, and why (which flag of COMMANDLINE_ARGS, from which file and line).")
     List<Path> files;
 
-    @Option(names = "--json", description = "Print JSON (one object per file, in an array).")
+    @Option(names = "--json", description = "Print JSON: an array with one object per file (also for one file).")
     boolean json;
 
     @Option(names = "--tensors", description = "List every tensor (name, dtype, shape).")
@@ -60,25 +61,21 @@ final class InspectCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        ArrayNode all = Json.array();
-        int worst = ExitCode.OK;
-        for (Path file : files) {
+        return EachInput.run(spec, files, json, file -> {
             if (Files.isDirectory(file)) {
+                WebUiLayout layout;
                 try {
-                    WebUiLayout layout = WebUiReport.layout(spec, file);
-                    if (json) {
-                        all.add(WebUiReport.json(layout));
-                    } else {
-                        WebUiReport.print(out, layout);
-                    }
+                    layout = WebUiReport.layout(spec, file);
                 } catch (CliException e) {
-                    spec.commandLine().getErr().println("sdmodel: " + file + ": is a folder, and not a web UI folder"
-                            + " (inspect reads model files, or shows a web UI's folders)");
-                    worst = Math.max(worst, ExitCode.INVALID_INPUT);
+                    throw new CliException(ExitCode.INVALID_INPUT, file + ": is a folder, and not a web UI folder"
+                            + " (inspect reads model files, or shows a web UI's folders)", e);
                 }
-                continue;
+                if (!json) {
+                    WebUiReport.print(out, layout);
+                }
+                return WebUiReport.json(layout);
             }
             try (ModelFile model = ModelFile.open(file)) {
                 ImportWarnings.print(spec.commandLine().getErr(), file, model);
@@ -89,22 +86,14 @@ final class InspectCommand implements Callable<Integer> {
                 ModelHashes hashes = hash ? hash(file) : null;
                 ModelInspection inspection = Inspector.inspect(model, hashes == null ? null : hashes.sha256());
                 ObjectNode report = report(model, inspection, hashes);
-                if (json) {
-                    all.add(report);
-                } else {
+                if (!json) {
                     printText(out, model, inspection, report);
                 }
+                return report;
             } catch (Exception e) {
-                CliException f = Failures.reading(file, e);
-                spec.commandLine().getErr().println("sdmodel: " + f.getMessage());
-                worst = Math.max(worst, f.exitCode());
+                throw Failures.reading(file, e);
             }
-        }
-        if (json) {
-            out.println(Json.write(files.size() == 1 && all.size() == 1 ? all.get(0) : all));
-        }
-        out.flush();
-        return worst;
+        });
     }
 
     private ModelHashes hash(Path file) throws java.io.IOException {
@@ -234,66 +223,65 @@ final class InspectCommand implements Callable<Integer> {
 
     private void printText(PrintWriter out, ModelFile model, ModelInspection i, ObjectNode r) throws Exception {
         out.println(model.path());
-        out.printf("  format:      %s, %s%n", formatName(model), Sizes.human(model.size()));
+        out.printf(Locale.ROOT, "  format:      %s, %s%n", formatName(model), Sizes.human(model.size()));
         StateDict sd = model.stateDict();
-        out.printf("  state dict:  %s: %d tensors, %,d parameters, %s%n",
-                sd.location().isEmpty() ? "the root" : "'" + sd.location() + "'", i.stateDict().tensors(),
-                i.stateDict().parameters(), Sizes.human(i.stateDict().bytes()));
+        out.printf(Locale.ROOT, "  state dict:  %s: %s, %s, %s%n",
+                sd.location().isEmpty() ? "the root" : "'" + sd.location() + "'", Words.count(i.stateDict().tensors(), "tensor"),
+                Words.count(i.stateDict().parameters(), "parameter"), Sizes.human(i.stateDict().bytes()));
         if (!i.stateDict().dtypes().isEmpty()) {
-            out.printf("  dtypes:      %s%n", dtypes(i.stateDict()));
+            out.printf(Locale.ROOT, "  dtypes:      %s%n", dtypes(i.stateDict()));
         }
-        out.printf("  architecture: %s (%s)%n", i.architecture().architecture().label(),
-                i.architecture().architecture().description());
-        out.printf("                %s%n", i.architecture().reason());
+        Architecture arch = i.architecture().architecture();
+        // "unknown (unknown)" says nothing twice: the reason below says what was looked for
+        out.printf(Locale.ROOT, "  architecture: %s%n", arch == Architecture.UNKNOWN ? arch.label()
+                : arch.label() + " (" + arch.description() + ")");
+        out.printf(Locale.ROOT, "                %s%n", i.architecture().reason());
         if (!i.architecture().decidingKeys().isEmpty()) {
-            out.printf("                decided by: %s%n", String.join(", ", i.architecture().decidingKeys()));
+            out.printf(Locale.ROOT, "                decided by: %s%n", String.join(", ", i.architecture().decidingKeys()));
         }
-        out.printf("  prediction:   %s (%s)%n", i.prediction().type().label(), i.prediction().basis());
+        out.printf(Locale.ROOT, "  prediction:   %s (%s)%n", i.prediction().type().label(), i.prediction().basis());
         if (r.has("hashes")) {
             JsonNode h = r.get("hashes");
-            out.printf("  sha256:       %s (autov1 %s, autov2 %s%s)%n", h.get("sha256").asText(), h.get("autov1").asText(),
+            out.printf(Locale.ROOT, "  sha256:       %s (autov1 %s, autov2 %s%s)%n", h.get("sha256").asText(), h.get("autov1").asText(),
                     h.get("autov2").asText(), h.get("autov3").isNull() ? "" : ", autov3 " + h.get("autov3").asText());
-            out.printf("  known file:   %s%n", i.knownModel() == null ? "no (not an official release sdmodel knows)"
+            out.printf(Locale.ROOT, "  known file:   %s%n", i.knownModel() == null ? "no (not an official release sdmodel knows)"
                     : HashCommand.describe(i.knownModel()));
         }
         if (!i.components().isEmpty()) {
             out.println("  components:");
             for (Component c : i.components().values()) {
-                out.printf("    %-15s %-34s %5d tensors, %,15d parameters, %9s, %s%n", c.name(), c.description(),
-                        c.stats().tensors(), c.stats().parameters(), Sizes.human(c.stats().bytes()), dtypes(c.stats()));
+                componentLine(out, c.name(), c.description(), c.stats());
             }
             if (i.otherTensors().tensors() > 0) {
-                out.printf("    %-15s %-34s %5d tensors, %,15d parameters, %9s, %s%n", "(other)", "in no component",
-                        i.otherTensors().tensors(), i.otherTensors().parameters(), Sizes.human(i.otherTensors().bytes()),
-                        dtypes(i.otherTensors()));
+                componentLine(out, "(other)", "in no component", i.otherTensors());
             }
         }
         if (!i.missingComponents().isEmpty()) {
-            out.printf("  missing:      %s%n", String.join(", ", i.missingComponents()));
+            out.printf(Locale.ROOT, "  missing:      %s%n", String.join(", ", i.missingComponents()));
         }
         if (!i.problems().isEmpty()) {
             out.println("  problems:");
             for (String p : i.problems()) {
-                out.printf("    %s%n", p);
+                out.printf(Locale.ROOT, "    %s%n", p);
             }
         }
         if (i.ema().present()) {
-            out.printf("  EMA:          %d copies, %s; %s%n", i.ema().copies(), Sizes.human(i.ema().bytes()),
+            out.printf(Locale.ROOT, "  EMA:          %s, %s; %s%n", Words.count(i.ema().copies(), "copy", "copies"), Sizes.human(i.ema().bytes()),
                     i.ema().coversUnet() ? "they cover the UNet (" + i.ema().unetCovered() + " of " + i.ema().unetWeights() + ")"
                             : "they cover " + i.ema().unetCovered() + " of " + i.ema().unetWeights() + " UNet weights");
         } else {
             out.println("  EMA:          none");
         }
-        out.printf("  optimizer:    %s%n", i.hasOptimizer() ? "yes (training state)" : "none");
+        out.printf(Locale.ROOT, "  optimizer:    %s%n", i.hasOptimizer() ? "yes (training state)" : "none");
         if (!i.topLevelEntries().isEmpty()) {
             out.println("  other top-level entries (not weights):");
             for (TopLevelEntry e : i.topLevelEntries()) {
-                out.printf("    %-28s %s%s%n", e.name(), e.description(),
+                out.printf(Locale.ROOT, "    %-28s %s%s%n", e.name(), e.description(),
                         e.tensorBytes() > 0 ? ", tensors " + Sizes.human(e.tensorBytes()) : "");
             }
         }
         if (!sd.skipped().isEmpty()) {
-            out.printf("  non-tensor entries in the state dict: %d (not written by convert/prune)%n", sd.skipped().size());
+            out.printf(Locale.ROOT, "  non-tensor entries in the state dict: %d (not written by convert/prune)%n", sd.skipped().size());
         }
         PruneEstimate p = i.prune();
         if (p != null) {
@@ -302,45 +290,56 @@ final class InspectCommand implements Callable<Integer> {
                 sizes.append(sizes.length() == 0 ? "" : ", ").append(label(precision)).append(' ')
                         .append(Sizes.human(p.outputBytes().get(precision)));
             }
-            out.printf("  prune writes: %s (EMA %s)%n", sizes, p.ema().label());
+            out.printf(Locale.ROOT, "  prune writes: %s (EMA %s)%n", sizes, p.ema().label());
             long saved = p.savedBytes(Precision.FP16);
-            out.printf("                %s at fp16%s%n", saved >= 0 ? "saves " + Sizes.human(saved) : "grows by " + Sizes.human(-saved),
-                    p.droppedTensors() + p.topLevelTensorBytes() > 0
-                            ? "; drops " + p.droppedTensors() + " model_ema.* tensors (" + Sizes.human(p.droppedTensorBytes())
-                                    + ") and " + Sizes.human(p.topLevelTensorBytes()) + " of tensors outside the state dict"
-                            : "");
+            List<String> drops = new java.util.ArrayList<>();
+            if (p.droppedTensors() > 0) {
+                drops.add(Words.count(p.droppedTensors(), "model_ema.* tensor") + " (" + Sizes.human(p.droppedTensorBytes()) + ")");
+            }
+            if (p.topLevelTensorBytes() > 0) {
+                drops.add(Sizes.human(p.topLevelTensorBytes()) + " of tensors outside the state dict");
+            }
+            out.printf(Locale.ROOT, "                %s at fp16%s%n", saved >= 0 ? "saves " + Sizes.human(saved) : "grows by " + Sizes.human(-saved),
+                    drops.isEmpty() ? "" : "; drops " + String.join(" and ", drops));
         } else if (i.pruneUnavailable() != null) {
-            out.printf("  prune:        cannot write this file: %s%n", i.pruneUnavailable());
+            out.printf(Locale.ROOT, "  prune:        refuses this file with its defaults: %s%n", i.pruneUnavailable());
         }
         if (!model.metadata().isEmpty()) {
             out.println("  metadata:");
             for (Map.Entry<String, String> e : model.metadata().entrySet()) {
                 String v = e.getValue();
-                out.printf("    %s: %s%n", e.getKey(), v.length() > 100 ? v.substring(0, 100) + "... (" + v.length() + " chars)" : v);
+                out.printf(Locale.ROOT, "    %s: %s%n", e.getKey(), v.length() > 100 ? v.substring(0, 100) + "... (" + v.length() + " chars)" : v);
             }
         }
         if (!i.metadata().training().isEmpty()) {
             out.println("  training (kohya):");
-            i.metadata().training().forEach((k, v) -> out.printf("    %-18s %s%n", k.replace('_', ' ') + ":",
+            i.metadata().training().forEach((k, v) -> out.printf(Locale.ROOT, "    %-18s %s%n", k.replace('_', ' ') + ":",
                     v.length() > 160 ? v.substring(0, 160) + "..." : v));
         }
         if (i.metadata().merge() != null) {
             out.println("  merge recipe:");
-            i.metadata().merge().models().forEach(m -> out.printf("    %s%n", m));
-            i.metadata().merge().settings().forEach((k, v) -> out.printf("    %s: %s%n", k, v));
+            i.metadata().merge().models().forEach(m -> out.printf(Locale.ROOT, "    %s%n", m));
+            i.metadata().merge().settings().forEach((k, v) -> out.printf(Locale.ROOT, "    %s: %s%n", k, v));
         }
         List<PickleImport> imports = model.imports();
         if (!imports.isEmpty()) {
-            out.printf("  pickle imports: %d allowed, %d not allowed, %d dangerous%n",
+            out.printf(Locale.ROOT, "  pickle imports: %d allowed, %d not allowed, %d dangerous%n",
                     r.get("imports").get("allowed").asLong(), r.get("imports").get("not-allowed").asLong(),
                     r.get("imports").get("dangerous").asLong());
         }
         if (listTensors) {
             out.println("  tensors:");
             for (Map.Entry<String, Tensor> e : sd.tensors().entrySet()) {
-                out.printf("    %s %s%n", e.getKey(), Tensor.describe(e.getValue()));
+                out.printf(Locale.ROOT, "    %s %s%n", e.getKey(), Tensor.describe(e.getValue()));
             }
         }
+    }
+
+    /** One row of the components table: the counts stay aligned whether their nouns are singular or plural. */
+    private static void componentLine(PrintWriter out, String name, String description, TensorStats s) {
+        out.printf(Locale.ROOT, "    %-15s %-34s %5d %-8s %,15d %-11s %9s, %s%n", name, description,
+                s.tensors(), Words.noun(s.tensors(), "tensor,", "tensors,"), s.parameters(),
+                Words.noun(s.parameters(), "parameter,", "parameters,"), Sizes.human(s.bytes()), dtypes(s));
     }
 
     private static String dtypes(TensorStats s) {

@@ -101,9 +101,13 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().versionProvider(new Version()); // "sdmodel prune --version" too
+        }
         cl.setParameterExceptionHandler((ex, argv) -> {
             CommandLine cmd = ex.getCommandLine();
-            cmd.getErr().println("sdmodel: " + ex.getMessage());
+            String unknown = cmd == cl ? unknownCommand(ex) : null;
+            cmd.getErr().println("sdmodel: " + (unknown != null ? unknown : ex.getMessage()));
             cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
             return ExitCode.USAGE;
         });
@@ -133,6 +137,60 @@ public final class Main implements Runnable {
         }
     }
 
+    /** True when {@code --debug} was given (it is inherited: before or after the command's name). */
+    static boolean debug(CommandLine.Model.CommandSpec spec) {
+        return spec.root().userObject() instanceof Main main && main.debug;
+    }
+
+    /**
+     * "unknown command 'prnue'; did you mean 'prune'?" when the first word is no command, else
+     * null (picocli's "Unmatched arguments from index 0" names no command and suggests nothing).
+     */
+    private static String unknownCommand(CommandLine.ParameterException ex) {
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException unmatched) || unmatched.getUnmatched().isEmpty()) {
+            return null;
+        }
+        String typed = unmatched.getUnmatched().get(0);
+        if (typed.startsWith("-")) {
+            return null;
+        }
+        String nearest = null;
+        int best = Integer.MAX_VALUE;
+        for (String name : COMMANDS.keySet()) {
+            int d = name.startsWith(typed) && typed.length() >= 2 ? 0 : editDistance(typed, name);
+            if (d < best) {
+                best = d;
+                nearest = name;
+            }
+        }
+        String message = "unknown command '" + typed + "'";
+        if (nearest != null && best <= Math.max(1, Math.min(2, typed.length() / 3))) {
+            return message + "; did you mean '" + nearest + "'?";
+        }
+        return message + "; the commands are " + String.join(", ", COMMANDS.keySet());
+    }
+
+    /** Edits (insert, delete, replace, swap two neighbours) that turn {@code a} into {@code b}. */
+    static int editDistance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
+    }
+
     /** The first argument that is not an option: the command's name if it is one. */
     private static String commandName(String[] args) {
         for (String a : args) {
@@ -143,12 +201,24 @@ public final class Main implements Runnable {
         return null;
     }
 
-    /** The version from the jar's manifest. */
+    /**
+     * The version the build wrote into {@code version.properties} (the project's version, also
+     * in the jar's manifest as {@code Implementation-Version}); in-process and from the jar alike.
+     */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"sdmodel " + (v == null ? "(development build)" : v)};
+        public String[] getVersion() throws java.io.IOException {
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            }
+            String v = p.getProperty("version");
+            if (v == null || v.startsWith("${")) {
+                v = Main.class.getPackage().getImplementationVersion();
+            }
+            return new String[] {"sdmodel " + (v == null ? "(version unknown: built without Maven)" : v)};
         }
     }
 }

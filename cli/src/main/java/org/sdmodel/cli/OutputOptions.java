@@ -16,7 +16,7 @@ final class OutputOptions {
     @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
     boolean quiet;
 
-    @Option(names = "--json", description = "Print the summary as JSON.")
+    @Option(names = "--json", description = "Print the summaries as JSON: an array with one object per input (also for one input).")
     boolean json;
 
     /** A progress bar that shows only on a terminal, and never with --quiet or --json. */

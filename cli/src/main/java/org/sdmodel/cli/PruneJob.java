@@ -131,7 +131,7 @@ final class PruneJob {
             }
             Path output = naming.output(input, plan);
             OutputPaths.check(input, output, force || dryRun, pendingFolder);
-            Map<String, String> metadata = metadata(model, plan);
+            Map<String, String> metadata = Pruner.metadata(model, plan, recordEmaAndPrecision);
             SafetensorsWriter writer;
             try {
                 writer = Pruner.writerFor(plan, metadata);
@@ -299,32 +299,6 @@ final class PruneJob {
         return e instanceof java.io.EOFException || e instanceof org.sdmodel.ModelFormatException;
     }
 
-    private Map<String, String> metadata(ModelFile model, PrunePlan plan) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("format", "pt");
-        // A safetensors source's own metadata (kohya's ss_*, merge recipes) is worth keeping.
-        for (Map.Entry<String, String> e : model.metadata().entrySet()) {
-            if (!e.getKey().equals("format") && !e.getKey().startsWith("sdmodel.")) {
-                m.put(e.getKey(), e.getValue());
-            }
-        }
-        m.put("sdmodel.source", model.path().getFileName().toString());
-        if (recordEmaAndPrecision) {
-            m.put("sdmodel.ema", plan.options().ema().label());
-            m.put("sdmodel.precision", plan.options().precision().name().toLowerCase(Locale.ROOT));
-        }
-        try {
-            for (Map.Entry<Object, Object> e : model.stateDict().otherTopLevelEntries().entrySet()) {
-                if (("global_step".equals(e.getKey()) || "epoch".equals(e.getKey())) && e.getValue() instanceof Long) {
-                    m.put("sdmodel." + e.getKey(), e.getValue().toString());
-                }
-            }
-        } catch (org.sdmodel.ModelFormatException e) {
-            // the plan was made from the same state dict: cannot happen
-        }
-        return m;
-    }
-
     private ObjectNode summary(Path input, Path output, ModelFile model, PrunePlan plan,
             SafetensorsWriter writer) {
         ObjectNode s = Json.object();
@@ -354,6 +328,7 @@ final class PruneJob {
     private void addResult(ObjectNode s, PruneResult r, PrunePlan plan) {
         ConversionStats total = r.total();
         s.put("seconds", r.nanos() / 1e9);
+        s.put("verified", verify);
         ObjectNode loss = s.putObject("conversion");
         loss.put("overflow_to_inf", total.overflows());
         loss.put("underflow_to_zero", total.underflows());
@@ -369,50 +344,51 @@ final class PruneJob {
     private void printDryRun(PrunePlan plan, Path input, Path output, SafetensorsWriter writer, ModelFile model) {
         String exists = !Files.exists(output) ? ""
                 : force ? "; the output exists: the real run replaces it" : "; the output exists: the real run needs --force";
-        out.printf("%s -> %s (dry run: nothing written%s)%n", input, output, exists);
+        out.printf(Locale.ROOT, "%s -> %s (dry run: nothing written%s)%n", input, output, exists);
         Path folder = output.toAbsolutePath().getParent();
         if (pendingFolder != null && folder.normalize().equals(pendingFolder.toAbsolutePath().normalize())) {
-            out.printf("  the folder %s would be created%n", pendingFolder);
+            out.printf(Locale.ROOT, "  the folder %s would be created%n", pendingFolder);
         }
-        out.printf("  would write %d tensors (%d converted to %s), %s%n", plan.items().size(), plan.convertedCount(),
-                plan.options().precision().name().toLowerCase(Locale.ROOT), Sizes.human(writer.fileSize()));
+        out.printf(Locale.ROOT, "  would write %s%s, %s%n", Words.count(plan.items().size(), "tensor"), conversion(plan),
+                Sizes.human(writer.fileSize()));
         for (PrunePlan.Item item : plan.items()) {
             String note = item.converts() ? item.source().dtype() + " -> " + item.dtype()
                     : item.dtype() + (plan.unconverted().containsKey(item.name()) ? " (kept: " + plan.unconverted().get(item.name()) + ")" : "");
             String from = item.sourceName().equals(item.name()) ? "" : "  <- " + item.sourceName();
-            out.printf("  keep  %s %s%s%n", item.name(), note, from);
+            out.printf(Locale.ROOT, "  keep  %s %s%s%n", item.name(), note, from);
         }
-        plan.dropped().forEach((n, why) -> out.printf("  drop  %s (%s)%n", n, why));
-        plan.droppedTopLevel().forEach((n, d) -> out.printf("  drop  top-level '%s': %s%n", n, d));
+        plan.dropped().forEach((n, why) -> out.printf(Locale.ROOT, "  drop  %s (%s)%n", n, why));
+        plan.droppedTopLevel().forEach((n, d) -> out.printf(Locale.ROOT, "  drop  top-level '%s': %s%n", n, d));
     }
 
     private void printSummary(Path input, Path output, ModelFile model, PrunePlan plan, PruneResult r) {
         double seconds = r.nanos() / 1e9;
-        out.printf("%s -> %s%n", input, output);
-        out.printf("  %s -> %s in %.1f s%n", Sizes.human(model.size()), Sizes.human(r.outputFileBytes()), seconds);
-        out.printf("  tensors: %d kept (%d converted to %s), %d dropped%n", plan.items().size(), plan.convertedCount(),
-                plan.options().precision().name().toLowerCase(Locale.ROOT), plan.dropped().size());
+        out.printf(Locale.ROOT, "%s -> %s%n", input, output);
+        out.printf(Locale.ROOT, "  %s -> %s in %.1f s%n", Sizes.human(model.size()), Sizes.human(r.outputFileBytes()), seconds);
+        out.printf(Locale.ROOT, "  tensors: %d kept%s, %d dropped%n", plan.items().size(), conversion(plan), plan.dropped().size());
         if (plan.options().ema() == EmaPolicy.USE && plan.emaSwapped() > 0) {
-            out.printf("  EMA: use (%d weights took their EMA values; EMA copies dropped)%n", plan.emaSwapped());
+            out.printf(Locale.ROOT, "  EMA: use (%s took their EMA values; EMA copies dropped)%n",
+                    Words.count(plan.emaSwapped(), "weight"));
         } else if (PrunePlanFacts.hasEmaKeys(plan)) {
-            out.printf("  EMA: %s%n", plan.options().ema().label());
+            out.printf(Locale.ROOT, "  EMA: %s%n", plan.options().ema().label());
         }
         if (!plan.unconverted().isEmpty()) {
-            out.printf("  kept at full precision: %d tensors (%s)%n", plan.unconverted().size(),
+            out.printf(Locale.ROOT, "  kept at full precision: %s (%s)%n", Words.count(plan.unconverted().size(), "tensor"),
                     String.join(", ", new java.util.TreeSet<>(plan.unconverted().values())));
         }
         if (!plan.droppedTopLevel().isEmpty()) {
-            out.printf("  dropped top-level entries: %s%n", String.join(", ", plan.droppedTopLevel().keySet()));
+            out.printf(Locale.ROOT, "  dropped top-level entries: %s%n", String.join(", ", plan.droppedTopLevel().keySet()));
         }
         if (!plan.skippedValues().isEmpty()) {
-            out.printf("  non-tensor values not written: %d%n", plan.skippedValues().size());
+            out.printf(Locale.ROOT, "  non-tensor values not written: %d%n", plan.skippedValues().size());
         }
         ConversionStats total = r.total();
         if ((total.nanInputs() + total.infinityInputs()) > 0) {
-            out.printf("  note: the input already held %d NaN or infinite values%n", (total.nanInputs() + total.infinityInputs()));
+            out.printf(Locale.ROOT, "  note: the input already held %s%n",
+                    Words.count(total.nanInputs() + total.infinityInputs(), "NaN or infinite value"));
         }
         if (total.underflows() > 0) {
-            out.printf("  note: %d small non-zero values became zero%n", total.underflows());
+            out.printf(Locale.ROOT, "  note: %s became zero%n", Words.count(total.underflows(), "small non-zero value"));
         }
         if (total.overflows() > 0) {
             List<String> names = new java.util.ArrayList<>();
@@ -421,17 +397,35 @@ final class PruneJob {
                     names.add(n);
                 }
             });
-            err.printf("sdmodel: warning: %d values overflowed to infinity in %d tensors: %s%n", total.overflows(),
-                    names.size(), String.join(", ", names.subList(0, Math.min(10, names.size())))
+            err.printf(Locale.ROOT, "sdmodel: warning: %s overflowed to infinity in %s: %s%n", Words.count(total.overflows(), "value"),
+                    Words.count(names.size(), "tensor"), String.join(", ", names.subList(0, Math.min(10, names.size())))
                             + (names.size() > 10 ? ", ..." : ""));
         }
+        out.println(checked(plan));
         if (model.format() != ModelFormat.SAFETENSORS && !quiet) {
             out.flush();
         }
     }
 
+    /** " (35 converted to fp16)", or " (dtypes unchanged)" when nothing converts ({@code --precision keep}, convert). */
+    private static String conversion(PrunePlan plan) {
+        long converted = plan.convertedCount();
+        return converted == 0 ? " (dtypes unchanged)"
+                : " (" + converted + " converted to " + plan.options().precision().name().toLowerCase(Locale.ROOT) + ")";
+    }
+
+    /** What the self-check after writing compared (with --verify, everything). */
+    private String checked(PrunePlan plan) {
+        if (!verify) {
+            return "  checked: the header read back as written, and the file size (--verify also compares every value)";
+        }
+        return "  verified: re-read the output: " + Words.count(plan.items().size(), "tensor")
+                + " with the planned names, dtypes and shapes, every value equal to the source's"
+                + (plan.convertedCount() > 0 ? " (after conversion)" : "");
+    }
+
     private void printCompression(ZstdSettings zstd, ZstdResult z) {
-        out.printf("  zstd level %d: %s uncompressed -> %s (%.1f%%), uncompressed sha256 %s%n", zstd.level(),
+        out.printf(Locale.ROOT, "  zstd level %d: %s uncompressed -> %s (%.1f%%), uncompressed sha256 %s%n", zstd.level(),
                 Sizes.human(z.uncompressedBytes()), Sizes.human(z.compressedBytes()), 100 * z.ratio(),
                 z.uncompressedSha256());
     }

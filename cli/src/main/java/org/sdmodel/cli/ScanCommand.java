@@ -49,7 +49,7 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
                 + "it finds them), and end with a one-line summary.")
     Path webui;
 
-    @Option(names = "--json", description = "Print JSON (one object per file; an array for several files).")
+    @Option(names = "--json", description = "Print JSON: an array with one object per file (also for one file).")
     boolean json;
 
     @Option(names = "--allow", paramLabel = "MODULE.NAME",
@@ -121,7 +121,7 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
             out.println(summary(layout, targets.size(), tally));
         }
         if (json) {
-            out.println(Json.write(targets.size() == 1 && webui == null ? all.get(0) : all));
+            out.println(Json.write(all));
         }
         out.flush();
         return worst;
@@ -134,7 +134,7 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
             report = ModelScanner.scan(file, options);
         } catch (IOException | RuntimeException e) {
             CliException f = Failures.reading(file, e);
-            err.println("sdmodel: " + f.getMessage());
+            Failures.report(spec, f);
             if (json) {
                 ObjectNode r = all.addObject();
                 r.put("file", file.toString());

@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import org.sdmodel.zstd.ZstdResult;
 
 /** What {@code compress} and {@code decompress} share: the input check and the summary. */
@@ -38,9 +39,9 @@ final class ZstdCommands {
     static void print(PrintWriter out, Path input, Path output, ZstdResult r, double seconds, boolean compressing, String note) {
         long from = compressing ? r.uncompressedBytes() : r.compressedBytes();
         long to = compressing ? r.compressedBytes() : r.uncompressedBytes();
-        out.printf("%s -> %s%n", input, output);
-        out.printf(java.util.Locale.ROOT, "  %s -> %s in %.1f s (%s/s); %s%n", Sizes.human(from), Sizes.human(to), seconds,
+        out.printf(Locale.ROOT, "%s -> %s%n", input, output);
+        out.printf(Locale.ROOT, "  %s -> %s in %.1f s (%s/s); %s%n", Sizes.human(from), Sizes.human(to), seconds,
                 Sizes.human((long) (r.uncompressedBytes() / Math.max(seconds, 1e-9))), note);
-        out.printf("  uncompressed sha256 %s%n", r.uncompressedSha256());
+        out.printf(Locale.ROOT, "  uncompressed sha256 %s%n", r.uncompressedSha256());
     }
 }

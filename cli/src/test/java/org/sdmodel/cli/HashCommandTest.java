@@ -69,7 +69,7 @@ class HashCommandTest {
 
         CliRunner r = CliRunner.run("hash", "--json", "--webui", webui.toString(), model.toString());
         assertEquals(0, r.exitCode, r.toString());
-        JsonNode w = JSON.readTree(r.out).get("webui");
+        JsonNode w = JSON.readTree(r.out).get(0).get("webui");
         assertEquals("added", w.get("status").asText());
         assertEquals("checkpoint/sub/sd2.safetensors", w.get("title").asText());
         String sha = expected("fixtures", "sd2.safetensors").get("sha256").asText();

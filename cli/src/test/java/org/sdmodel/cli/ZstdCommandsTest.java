@@ -75,7 +75,7 @@ class ZstdCommandsTest {
         assertEquals(0, p.exitCode, p.toString());
         byte[] expected = Files.readAllBytes(plain);
         assertArrayEquals(expected, run(ZSTD.toString(), "-d", "-c", compressed.toString()));
-        JsonNode s = JSON.readTree(z.out);
+        JsonNode s = JSON.readTree(z.out).get(0);
         assertEquals(expected.length, s.get("uncompressed_bytes").asLong());
         assertEquals(sha256(expected), s.get("uncompressed_sha256").asText());
         assertEquals(Files.size(compressed), s.get("compressed_bytes").asLong());
@@ -104,7 +104,7 @@ class ZstdCommandsTest {
         CliRunner longWindow = CliRunner.run("compress", "-q", "--json", "--long", input.toString(), "-o",
                 tmp.resolve("long.zst").toString());
         assertEquals(0, longWindow.exitCode, longWindow.toString());
-        assertEquals(27, JSON.readTree(longWindow.out).get("long_window_log").asInt());
+        assertEquals(27, JSON.readTree(longWindow.out).get(0).get("long_window_log").asInt());
     }
 
     /** Broken .zst inputs: truncated at several points, a flipped byte, only a magic number. */
@@ -162,7 +162,7 @@ class ZstdCommandsTest {
         CliRunner c = CliRunner.run("compress", "-q", "--json", "--level", "5", input.toString());
         assertEquals(0, c.exitCode, c.toString());
         Path zst = tmp.resolve("m.ckpt.zst");
-        JsonNode cs = JSON.readTree(c.out);
+        JsonNode cs = JSON.readTree(c.out).get(0);
         assertEquals(original.length, cs.get("uncompressed_bytes").asLong());
         assertEquals(sha256(original), cs.get("uncompressed_sha256").asText());
         assertEquals(Files.size(zst), cs.get("compressed_bytes").asLong());
@@ -176,7 +176,7 @@ class ZstdCommandsTest {
         CliRunner d = CliRunner.run("decompress", "-q", "--json", zst.toString(), "-o", back.toString());
         assertEquals(0, d.exitCode, d.toString());
         assertArrayEquals(original, Files.readAllBytes(back));
-        JsonNode ds = JSON.readTree(d.out);
+        JsonNode ds = JSON.readTree(d.out).get(0);
         assertTrue(ds.get("checksum_verified").asBoolean());
         assertEquals(sha256(original), ds.get("uncompressed_sha256").asText());
 

@@ -13,7 +13,6 @@ import org.sdmodel.ObjectTrees;
 import org.sdmodel.StateDict;
 import org.sdmodel.Tensor;
 import org.sdmodel.convert.Precision;
-import org.sdmodel.prune.EmaPolicy;
 import org.sdmodel.prune.PruneException;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
@@ -108,7 +107,6 @@ public final class Inspector {
             prune = pruneEstimate(model, top);
         } catch (PruneException | IllegalArgumentException e) {
             pruneUnavailable = e.getMessage();
-            problems.add("prune cannot write this file: " + e.getMessage());
         }
         MetadataSummary metadata = MetadataSummary.of(model.metadata());
         Prediction prediction = prediction(arch, known, tensors, sd, metadata, model.metadata());
@@ -280,7 +278,7 @@ public final class Inspector {
         int covered = 0;
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             String key = e.getKey();
-            if (key.startsWith(EMA) && !key.equals(EMA + "decay") && !key.equals(EMA + "num_updates")) {
+            if (key.startsWith(EMA) && !PrunePlan.isEmaBookkeeping(key)) {
                 copies++;
                 bytes += e.getValue().byteSize();
             } else if (key.startsWith(ArchitectureDetector.UNET)) {
@@ -303,35 +301,31 @@ public final class Inspector {
         return v != null;
     }
 
+    /**
+     * What {@code sdmodel prune FILE} would write, decided as prune decides it: the plan of
+     * {@link PruneOptions#defaults()} (which refuses partial EMA copies, as prune does) and the
+     * exact file size at each precision, header and metadata included ({@link Pruner#metadata}).
+     *
+     * @throws PruneException when prune would refuse the file with its defaults
+     */
     private static PruneEstimate pruneEstimate(ModelFile model, List<TopLevelEntry> top) throws IOException {
-        EmaPolicy ema = EmaPolicy.USE;
         PruneOptions options = PruneOptions.defaults();
-        PrunePlan keep;
-        try {
-            keep = PrunePlan.of(model, options.withEma(ema).withPrecision(Precision.KEEP));
-        } catch (PruneException e) {
-            // prune refuses 'use' when the EMA copies are partial or misshapen; 'drop' is what a user then picks.
-            ema = EmaPolicy.DROP;
-            keep = PrunePlan.of(model, options.withEma(ema).withPrecision(Precision.KEEP));
-        }
-        Map<String, String> metadata = new LinkedHashMap<>();
-        metadata.put("format", "pt");
-        model.metadata().forEach(metadata::putIfAbsent);
         Map<Precision, Long> out = new EnumMap<>(Precision.class);
+        PrunePlan plan = null;
         for (Precision p : Precision.values()) {
-            PrunePlan plan = p == Precision.KEEP ? keep : PrunePlan.of(model, options.withEma(ema).withPrecision(p));
-            out.put(p, Pruner.writerFor(plan, metadata).fileSize());
+            plan = PrunePlan.of(model, options.withPrecision(p));
+            out.put(p, Pruner.writerFor(plan, Pruner.metadata(model, plan, true)).fileSize());
         }
         Map<String, Tensor> tensors = model.stateDict().tensors();
         long droppedBytes = 0;
-        for (String name : keep.dropped().keySet()) {
+        for (String name : plan.dropped().keySet()) {
             droppedBytes += tensors.get(name).byteSize();
         }
         long topBytes = 0;
         for (TopLevelEntry e : top) {
             topBytes += e.tensorBytes();
         }
-        return new PruneEstimate(ema, model.size(), keep.dropped().size(), droppedBytes, topBytes, out);
+        return new PruneEstimate(options.ema(), model.size(), plan.dropped().size(), droppedBytes, topBytes, out);
     }
 
     /**

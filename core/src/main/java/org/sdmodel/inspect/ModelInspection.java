@@ -25,8 +25,9 @@ import java.util.Objects;
  * @param hasOptimizer whether the file holds optimizer state ({@code optimizer_states} or
  *     {@code optimizer} with something in it)
  * @param topLevelEntries the root's entries beside the state dict, in file order
- * @param prune what prune would write, or null when it cannot (see {@code pruneUnavailable})
- * @param pruneUnavailable why prune could not be estimated, or null
+ * @param prune what {@code sdmodel prune} with its defaults writes, or null when it refuses the file
+ *     (the same decision: {@link org.sdmodel.prune.PrunePlan#of})
+ * @param pruneUnavailable why prune refuses the file (its own message), or null
  * @param metadata the safetensors metadata, summarised
  */
 public record ModelInspection(

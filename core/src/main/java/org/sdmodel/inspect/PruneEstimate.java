@@ -10,16 +10,15 @@ import org.sdmodel.prune.EmaPolicy;
  * What {@code sdmodel prune} would make of a file, computed from its plan without reading tensor
  * data.
  *
- * @param ema the EMA policy assumed: {@link EmaPolicy#USE} (prune's default) when the EMA copies
- *     cover every {@code model.*} weight or there are none, else {@link EmaPolicy#DROP}
+ * @param ema the EMA policy of the estimate: prune's default, {@link EmaPolicy#USE} (a file whose
+ *     EMA copies do not cover every {@code model.*} weight has no estimate, as prune refuses it)
  * @param inputBytes the size of the file
  * @param droppedTensors how many state-dict tensors prune would leave out (EMA copies)
  * @param droppedTensorBytes their size
  * @param topLevelTensorBytes the tensors outside the state dict (optimizer states and the like),
  *     which prune never writes
- * @param outputBytes the size of the file prune would write at each precision ({@code fp16} is
- *     prune's default; {@code keep} changes no dtype); the header's metadata may differ from this
- *     estimate's by a few hundred bytes
+ * @param outputBytes the exact size of the file {@code sdmodel prune} writes at each precision
+ *     ({@code fp16} is prune's default; {@code keep} changes no dtype), header and metadata included
  */
 public record PruneEstimate(EmaPolicy ema, long inputBytes, int droppedTensors, long droppedTensorBytes,
         long topLevelTensorBytes, Map<Precision, Long> outputBytes) {

@@ -32,6 +32,11 @@ public final class PrunePlan {
     private static final String MODEL = "model.";
     private static final String MODEL_EMA = "model_ema.";
 
+    /** LitEma's two buffers beside the copies: state of the averaging, not weights of the model. */
+    private static final Map<String, String> EMA_BOOKKEEPING = Map.of(
+            MODEL_EMA + "decay", "LitEma's decay rate, not a weight",
+            MODEL_EMA + "num_updates", "LitEma's update counter, not a weight");
+
     /** One tensor to write: its output name, where its values come from, and its output dtype. */
     public record Item(String name, String sourceName, Tensor source, DType dtype) {
         /** True if the values change dtype on the way. */
@@ -166,12 +171,20 @@ public final class PrunePlan {
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             inputBytes += e.getValue().byteSize();
         }
+        Map<String, String> swappedInto = new LinkedHashMap<>();
+        if (swapped > 0) {
+            for (String name : tensors.keySet()) {
+                if (name.startsWith(MODEL)) {
+                    swappedInto.put(emaName(name), name);
+                }
+            }
+        }
         List<Item> items = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             String name = e.getKey();
             String sourceName = name;
             if (name.startsWith(MODEL_EMA) && options.ema() != EmaPolicy.KEEP) {
-                dropped.put(name, options.ema() == EmaPolicy.USE ? "EMA copy (swapped into model.*)" : "EMA copy (--ema drop)");
+                dropped.put(name, emaDropReason(name, options.ema(), swappedInto.get(name)));
                 continue;
             }
             if (options.ema() == EmaPolicy.USE && hasEma && name.startsWith(MODEL)) {
@@ -201,6 +214,24 @@ public final class PrunePlan {
         }
         return new PrunePlan(items, dropped, unconverted, top, new LinkedHashMap<>(sd.skipped()), swapped,
                 options, inputBytes);
+    }
+
+    /** Why a {@code model_ema.*} key is not written, in the words {@code --dry-run} prints. */
+    private static String emaDropReason(String name, EmaPolicy ema, String swappedInto) {
+        String bookkeeping = EMA_BOOKKEEPING.get(name);
+        if (bookkeeping != null) {
+            return bookkeeping;
+        }
+        if (ema == EmaPolicy.DROP) {
+            return "EMA copy (--ema drop)";
+        }
+        return swappedInto != null ? "EMA copy: its values went into " + swappedInto
+                : "EMA key that copies no model.* weight (dropped with the EMA copies)";
+    }
+
+    /** True for LitEma's {@code model_ema.decay} and {@code model_ema.num_updates}: EMA state, not copies of weights. */
+    public static boolean isEmaBookkeeping(String name) {
+        return EMA_BOOKKEEPING.containsKey(name);
     }
 
     /** LitEma's name for the copy of {@code model.X}: {@code model_ema.} + X without dots. */

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,6 +17,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.sdmodel.DType;
+import org.sdmodel.ModelFile;
+import org.sdmodel.ModelFormatException;
 import org.sdmodel.convert.ConversionStats;
 import org.sdmodel.convert.ElementConverter;
 import org.sdmodel.safetensors.SafetensorsWriter;
@@ -45,6 +48,37 @@ public final class Pruner {
     }
 
     private Pruner() {
+    }
+
+    /**
+     * The metadata {@code sdmodel prune} and {@code convert} write: {@code format: pt} (what the
+     * web UI and safetensors' torch helpers expect), the source's own safetensors metadata (kohya's
+     * {@code ss_*}, merge recipes) except earlier {@code sdmodel.*} keys, {@code sdmodel.source}
+     * (the input's file name), with {@code recordPruneSettings} {@code sdmodel.ema} and
+     * {@code sdmodel.precision}, and {@code sdmodel.global_step} / {@code sdmodel.epoch} when the
+     * checkpoint has them. The output's size depends on it (through the header), which is why
+     * {@code inspect}'s estimate uses it too.
+     */
+    public static Map<String, String> metadata(ModelFile model, PrunePlan plan, boolean recordPruneSettings)
+            throws ModelFormatException {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", "pt");
+        for (Map.Entry<String, String> e : model.metadata().entrySet()) {
+            if (!e.getKey().equals("format") && !e.getKey().startsWith("sdmodel.")) {
+                m.put(e.getKey(), e.getValue());
+            }
+        }
+        m.put("sdmodel.source", model.path().getFileName().toString());
+        if (recordPruneSettings) {
+            m.put("sdmodel.ema", plan.options().ema().label());
+            m.put("sdmodel.precision", plan.options().precision().name().toLowerCase(Locale.ROOT));
+        }
+        for (Map.Entry<Object, Object> e : model.stateDict().otherTopLevelEntries().entrySet()) {
+            if (("global_step".equals(e.getKey()) || "epoch".equals(e.getKey())) && e.getValue() instanceof Long) {
+                m.put("sdmodel." + e.getKey(), e.getValue().toString());
+            }
+        }
+        return m;
     }
 
     /** The safetensors writer for a plan: the output's header and layout. */

@@ -134,7 +134,7 @@ class PickleHostileTest {
             }
             assertEquals(deep, depth);
             assertEquals(0, ObjectTrees.tensorCount(root));
-            assertEquals("dict of 1 entries", StateDict.describe(root));
+            assertEquals("dict of 1 entry", StateDict.describe(root));
             assertEquals("lightning_fake.Callback(...)", callbacks.toString());
             assertEquals("tuple of 1", ((PyObject) callbacks).args().toString());
             callbacks.hashCode();
@@ -253,7 +253,7 @@ class PickleHostileTest {
         byte[] pkl = PickleBuilder.protocol(2).op(']').put(0).get(0).op('a').stop().bytes();
         Object root = new PickleMachine(PickleInput.of(pkl), PickleHooks.NONE, ReadOptions.defaults(), "x").load();
         assertEquals(0, ObjectTrees.tensorCount(root));
-        assertEquals("list of 1 items", StateDict.describe(root));
+        assertEquals("list of 1 item", StateDict.describe(root));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> StateDict.of(root));
         assertTrue(e.getMessage().contains("itself"), e.getMessage());
     }
