@@ -1,6 +1,34 @@
 #!/bin/sh
 # sdmodel launcher: this file is a shell stub followed by a jar. Needs Java 17+ on PATH (or JAVA_HOME).
-if [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA="$JAVA_HOME/bin/java"; else JAVA=java; fi
+if [ -n "$JAVA_HOME" ] && [ -x "$JAVA_HOME/bin/java" ]; then
+  JAVA="$JAVA_HOME/bin/java"
+elif command -v java >/dev/null 2>&1; then
+  JAVA=java
+else
+  if [ -n "$JAVA_HOME" ]; then
+    echo "sdmodel: needs Java 17 or newer: JAVA_HOME is $JAVA_HOME, which has no bin/java, and there is no java on PATH." >&2
+  else
+    echo "sdmodel: needs Java 17 or newer, and there is no java on PATH." >&2
+  fi
+  echo "Install one (Debian, Ubuntu: apt-get install openjdk-17-jre-headless), or point JAVA_HOME at one:" \
+    "export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64 (the folder that holds bin/java)." >&2
+  exit 127
+fi
+# File names are UTF-8 bytes whatever the locale says. The JVM decodes command-line arguments and
+# file names with the locale's character set (sun.jnu.encoding, which -D cannot change on JDK 17
+# or 25), so under no locale or the C locale (Docker, cron, systemd) a name like 모델/a.ckpt cannot
+# even be named. The java process (and only it: sdmodel runs no other program but stty for the
+# terminal's width) gets a UTF-8 locale that exists, preferably C.UTF-8.
+case "${LC_ALL:-${LC_CTYPE:-$LANG}}" in
+  *[Uu][Tt][Ff]-8*|*[Uu][Tt][Ff]8*) ;;
+  *)
+    UTF8_LOCALE=$(locale -a 2>/dev/null | grep -i -x -m 1 -E 'C\.utf-?8') \
+      || UTF8_LOCALE=$(locale -a 2>/dev/null | grep -i -x -m 1 -E '[a-z][a-z]_[A-Z][A-Z]\.utf-?8') \
+      || UTF8_LOCALE=C.UTF-8
+    LC_ALL=$UTF8_LOCALE
+    export LC_ALL
+    ;;
+esac
 # sdmodel.jsa beside this file, when the build made one, is a class-data-sharing archive of the
 # classes sdmodel loads: start-up maps it instead of parsing and verifying them. A JVM that cannot
 # use it (another JDK, a rebuilt or moved launcher) falls back to loading classes normally, and

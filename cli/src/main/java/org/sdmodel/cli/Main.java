@@ -86,7 +86,10 @@ public final class Main implements Runnable {
      * Runs sdmodel writing to the given streams, with the given environment (the web UI's launch
      * variables, {@code $HOME}); returns the exit code.
      */
-    static int run(PrintWriter out, PrintWriter err, WebUiLayout.Environment environment, String... args) {
+    static int run(PrintWriter rawOut, PrintWriter rawErr, WebUiLayout.Environment environment, String... args) {
+        // whatever is printed first ends the line of a progress bar on the terminal
+        PrintWriter out = ProgressBar.endingLines(rawOut);
+        PrintWriter err = ProgressBar.endingLines(rawErr);
         Main main = new Main();
         main.environment = environment;
         CommandLine cl = new CommandLine(main);

@@ -38,9 +38,9 @@ class InspectCommandTest {
         System.arraycopy(args, 0, all, 2, args.length);
         CliRunner r = CliRunner.run(all);
         assertEquals(0, r.exitCode, r.toString());
-        JsonNode all = JSON.readTree(r.out);
-        assertEquals(1, all.size(), "--json gives an array, also for one file: " + r.out);
-        return all.get(0);
+        JsonNode reports = JSON.readTree(r.out);
+        assertEquals(1, reports.size(), "--json gives an array, also for one file: " + r.out);
+        return reports.get(0);
     }
 
     @ParameterizedTest(name = "{0}")

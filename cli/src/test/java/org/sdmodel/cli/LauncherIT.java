@@ -2,6 +2,7 @@ package org.sdmodel.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The built launcher, {@code cli/target/sdmodel} (a shell stub and the jar), run as a user runs
@@ -37,7 +40,10 @@ class LauncherIT {
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().remove("SDMODEL_JAVA_OPTS");
         pb.environment().putAll(env);
-        Process p = pb.start();
+        return finish(pb.start());
+    }
+
+    private static Run finish(Process p) throws IOException, InterruptedException {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         return new Run(p.waitFor(), out, err);
@@ -56,7 +62,7 @@ class LauncherIT {
     void versionPrintsOneLineAndNothingElse() throws Exception {
         Run r = run(LAUNCHER, Map.of(), "--version");
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().matches("sdmodel \\S.*\\n"), r.out());
+        assertTrue(r.out().matches("sdmodel \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\\n"), "a version number: " + r.out());
         assertEquals("", r.err());
     }
 
@@ -75,6 +81,144 @@ class LauncherIT {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().matches("sdmodel \\S.*\\n"), "stdout: " + r.out());
         assertEquals("", r.err());
+    }
+
+    /** The JDKs to run the launcher with: the one running the tests, and JDK 17 and 25 where installed. */
+    static List<Path> jdks() {
+        List<Path> jdks = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"))));
+        for (String dir : List.of("/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/temurin-25-jdk-amd64")) {
+            Path jdk = Path.of(dir);
+            if (Files.isExecutable(jdk.resolve("bin/java")) && jdks.stream().noneMatch(j -> isSame(j, jdk))) {
+                jdks.add(jdk);
+            }
+        }
+        return jdks;
+    }
+
+    private static boolean isSame(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Runs a shell script (UTF-8 bytes, so that file names reach the launcher as the bytes a user's
+     * shell passes, whatever this JVM's locale) in {@code dir}, with no locale at all in the
+     * environment, as in Docker, cron or systemd.
+     */
+    private static Run runWithoutLocale(Path dir, Path jdk, String script) throws IOException, InterruptedException {
+        Path file = dir.resolve("run.sh");
+        Files.write(file, script.getBytes(StandardCharsets.UTF_8));
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", file.toString()).directory(dir.toFile());
+        pb.environment().keySet().removeIf(k -> k.equals("LANG") || k.equals("LANGUAGE") || k.startsWith("LC_"));
+        pb.environment().put("JAVA_HOME", jdk.toString());
+        pb.environment().put("SDMODEL", LAUNCHER.toString());
+        pb.environment().put("FIXTURE", FIXTURE.toString());
+        pb.environment().remove("SDMODEL_JAVA_OPTS");
+        return finish(pb.start());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("jdks")
+    void aNonAsciiPathWithoutALocaleWasAnInvalidPath(Path jdk) throws Exception {
+        Run r = runWithoutLocale(tmp, jdk, String.join("\n",
+                "set -e",
+                "mkdir -p 모델 && cp \"$FIXTURE\" 모델/a.ckpt",
+                "\"$SDMODEL\" inspect 모델/a.ckpt | head -1",
+                "\"$SDMODEL\" prune -q 모델/a.ckpt -o 결과/ >/dev/null",
+                "cd 모델",
+                "\"$SDMODEL\" inspect a.ckpt | head -1",
+                "\"$SDMODEL\" prune -q a.ckpt >/dev/null",
+                "ls",
+                "ls ../결과", ""));
+        assertEquals(0, r.exit(), r.err());
+        assertEquals("모델/a.ckpt\na.ckpt\na-ema-pruned.safetensors\na.ckpt\na-ema-pruned.safetensors\n", r.out(), r.err());
+        // the fixture's fp16 overflow warnings, nothing else
+        assertTrue(r.err().lines().allMatch(l -> l.startsWith("sdmodel: warning: 7 values overflowed")), r.err());
+    }
+
+    @Test
+    void noJavaOnPathSaidExecJavaNotFound() throws Exception {
+        Path emptyBin = Files.createDirectory(tmp.resolve("bin"));
+        for (Map<String, String> env : List.<Map<String, String>>of(Map.of(), Map.of("JAVA_HOME", tmp.resolve("no-jdk").toString()))) {
+            ProcessBuilder pb = new ProcessBuilder("/bin/sh", LAUNCHER.toString(), "--version");
+            pb.environment().remove("JAVA_HOME");
+            pb.environment().put("PATH", emptyBin.toString());
+            pb.environment().putAll(env);
+            Run r = finish(pb.start());
+            assertEquals(127, r.exit(), r.toString());
+            assertTrue(r.err().startsWith("sdmodel: needs Java 17 or newer"), r.err());
+            assertTrue(r.err().contains("JAVA_HOME"), r.err());
+            assertEquals(2, r.err().lines().count(), r.err());
+            if (!env.isEmpty()) {
+                assertTrue(r.err().contains("no-jdk, which has no bin/java"), r.err());
+            }
+        }
+    }
+
+    private static final Path SCRIPT = Path.of("/usr/bin/script");
+
+    /**
+     * {@code sdmodel hash} of a big (sparse) file on a pseudo-terminal 60 columns wide, made by
+     * util-linux {@code script}, interrupted with Ctrl-C (the byte 3 typed into the terminal, so
+     * the terminal sends SIGINT, as for a user) once the bar has been drawn a few times.
+     */
+    @Test
+    void onA60ColumnTerminalTheBarWrappedAndCtrlCLeftThePromptOnItsLine() throws Exception {
+        assumeTrue(Files.isExecutable(SCRIPT), "no " + SCRIPT);
+        Path big = tmp.resolve("big.bin");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(64L << 30); // sparse: hashing it takes minutes, reading it no disk
+        }
+        ProcessBuilder pb = new ProcessBuilder(SCRIPT.toString(), "-qec",
+                "stty cols 60 rows 24; exec '" + LAUNCHER + "' hash '" + big + "'", "/dev/null");
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("COLUMNS");
+        pb.environment().remove("CI");
+        pb.environment().remove("SDMODEL_JAVA_OPTS");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
+        Thread reader = new Thread(() -> {
+            byte[] buf = new byte[4096];
+            try (java.io.InputStream in = p.getInputStream()) {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    synchronized (seen) {
+                        seen.write(buf, 0, n);
+                    }
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        });
+        reader.start();
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            String sofar;
+            synchronized (seen) {
+                sofar = seen.toString(StandardCharsets.UTF_8);
+            }
+            if (sofar.chars().filter(c -> c == '%').count() >= 3) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        p.getOutputStream().write(3); // Ctrl-C
+        p.getOutputStream().flush();
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "Ctrl-C did not stop it");
+        reader.join(10_000);
+        String out = seen.toString(StandardCharsets.UTF_8);
+        assertEquals(130, p.exitValue(), out);
+        String shown = out.replace("\r", "\\r").replace("\n", "\\n");
+        assertTrue(out.chars().filter(c -> c == '%').count() >= 3, "the bar was drawn: " + shown);
+        for (String line : out.replace("^C", "").split("[\r\n]")) {
+            assertTrue(line.length() < 60, "a line of " + line.length() + " columns on a 60-column terminal: " + shown);
+        }
+        assertTrue(out.endsWith("\n"), "the bar's line was not ended: the prompt would start on it: " + shown);
+        String[] lines = out.split("[\r\n]+");
+        assertTrue(lines[lines.length - 1].contains("%"), "the bar stays where it stopped: " + shown);
     }
 
     @Test
