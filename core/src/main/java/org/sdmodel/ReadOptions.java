@@ -2,6 +2,7 @@ package org.sdmodel;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 import org.sdmodel.pickle.ImportPolicy;
 
 /**
@@ -26,6 +27,9 @@ import org.sdmodel.pickle.ImportPolicy;
  * @param refuseNotAllowedImports whether an import that is not on the allow list is refused
  *     ({@link UnsafeModelException}) rather than kept as a placeholder (never refused when
  *     {@code allowDangerousImports}: then nothing is refused)
+ * @param decompressionProgress told how many more bytes of a zstd-compressed input were read as it
+ *     is decompressed into its temporary copy (they add up to the compressed file's size), from
+ *     the opening thread; never called for other inputs
  */
 public record ReadOptions(
         boolean allowDangerousImports,
@@ -35,17 +39,21 @@ public record ReadOptions(
         int maxHeaderBytes,
         Path tempDirectory,
         ImportPolicy importPolicy,
-        boolean refuseNotAllowedImports) {
+        boolean refuseNotAllowedImports,
+        LongConsumer decompressionProgress) {
+
+    private static final LongConsumer NO_PROGRESS = n -> { };
 
     public ReadOptions {
         Objects.requireNonNull(importPolicy, "importPolicy");
+        Objects.requireNonNull(decompressionProgress, "decompressionProgress");
     }
 
     /** The limits alone, with the default import policy (dangerous refused, not allowed kept). */
     public ReadOptions(boolean allowDangerousImports, long maxPickleBytes, int maxNesting, int maxMemoEntries,
             int maxHeaderBytes, Path tempDirectory) {
         this(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes, tempDirectory,
-                ImportPolicy.defaults(), false);
+                ImportPolicy.defaults(), false, NO_PROGRESS);
     }
 
     /** The defaults: dangerous imports refused, 1 GiB pickles, nesting 100,000, 10 million memo entries. */
@@ -56,24 +64,34 @@ public record ReadOptions(
     /** The same options, with dangerous imports recorded instead of refused. */
     public ReadOptions withDangerousImportsAllowed(boolean allow) {
         return new ReadOptions(allow, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes, tempDirectory,
-                importPolicy, refuseNotAllowedImports);
+                importPolicy, refuseNotAllowedImports, decompressionProgress);
     }
 
     /** The same options, with another folder for temporary decompressed copies. */
     public ReadOptions withTempDirectory(Path dir) {
         return new ReadOptions(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes, dir,
-                importPolicy, refuseNotAllowedImports);
+                importPolicy, refuseNotAllowedImports, decompressionProgress);
     }
 
     /** The same options, classifying imports by {@code policy} (e.g. with names added by {@link ImportPolicy#allowing}). */
     public ReadOptions withImportPolicy(ImportPolicy policy) {
         return new ReadOptions(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes,
-                tempDirectory, policy, refuseNotAllowedImports);
+                tempDirectory, policy, refuseNotAllowedImports, decompressionProgress);
     }
 
     /** The same options, refusing (or not) imports that are not on the allow list. */
     public ReadOptions withNotAllowedImportsRefused(boolean refuse) {
         return new ReadOptions(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes,
-                tempDirectory, importPolicy, refuse);
+                tempDirectory, importPolicy, refuse, decompressionProgress);
+    }
+
+    /**
+     * The same options, telling {@code progress} how decompressing a zstd-compressed input goes
+     * (compressed bytes read; the total is the file's size), which for a multi-GB file takes a while
+     * before anything else happens.
+     */
+    public ReadOptions withDecompressionProgress(LongConsumer progress) {
+        return new ReadOptions(allowDangerousImports, maxPickleBytes, maxNesting, maxMemoEntries, maxHeaderBytes,
+                tempDirectory, importPolicy, refuseNotAllowedImports, progress == null ? NO_PROGRESS : progress);
     }
 }

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sdmodel.ModelFile;
+import org.sdmodel.ReadOptions;
 import org.sdmodel.StateDict;
 import org.sdmodel.Tensor;
 import org.sdmodel.convert.Precision;
@@ -54,7 +55,7 @@ final class InspectCommand implements Callable<Integer> {
             + " and their prediction type.")
     boolean hash;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress bar (with --hash).")
+    @Option(names = {"-q", "--quiet"}, description = "No progress bar (with --hash, or for a .zst input).")
     boolean quiet;
 
     @Spec
@@ -77,7 +78,7 @@ final class InspectCommand implements Callable<Integer> {
                 }
                 return WebUiReport.json(layout);
             }
-            try (ModelFile model = ModelFile.open(file)) {
+            try (ModelFile model = Inputs.open(file, ReadOptions.defaults(), spec.commandLine().getErr(), !quiet && !json)) {
                 ImportWarnings.print(spec.commandLine().getErr(), file, model);
                 String mismatch = OutputPaths.extensionMismatch(file, model.format());
                 if (mismatch != null) {

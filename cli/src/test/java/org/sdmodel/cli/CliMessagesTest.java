@@ -91,6 +91,21 @@ class CliMessagesTest {
         assertEquals(0, JSON.readTree(r.out).size(), r.out);
     }
 
+    // --- item 8: .zst inputs ---
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"prune", "convert"})
+    void theTimeReportedLeftOutTheDecompression(String command) throws Exception {
+        CliRunner r = CliRunner.run(command, "-q", "--json", TRAIN_ZST.toString(), "-o", tmp.resolve("out.safetensors").toString());
+        assertEquals(0, r.exitCode, r.toString());
+        JsonNode s = JSON.readTree(r.out).get(0);
+        assertTrue(s.has("decompression_seconds"), r.out);
+        double decompression = s.get("decompression_seconds").asDouble();
+        assertTrue(decompression > 0 && s.get("seconds").asDouble() >= decompression, r.out);
+        CliRunner text = CliRunner.run(command, "-q", TRAIN_ZST.toString(), "-o", tmp.resolve("text.safetensors").toString());
+        assertTrue(text.out.matches("(?s).* in \\d+\\.\\d s \\(\\d+\\.\\d s of it decompressing the input\\)\n.*"), text.out);
+    }
+
     // --- item 16: messages ---
 
     @Test

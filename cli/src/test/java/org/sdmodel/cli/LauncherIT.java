@@ -161,23 +161,19 @@ class LauncherIT {
     private static final Path SCRIPT = Path.of("/usr/bin/script");
 
     /**
-     * {@code sdmodel hash} of a big (sparse) file on a pseudo-terminal 60 columns wide, made by
-     * util-linux {@code script}, interrupted with Ctrl-C (the byte 3 typed into the terminal, so
-     * the terminal sends SIGINT, as for a user) once the bar has been drawn a few times.
+     * Runs {@code shellCommand} on a pseudo-terminal made by util-linux {@code script}, and with
+     * {@code interruptWhen}, types Ctrl-C into it (so that the terminal sends SIGINT, as for a user)
+     * as soon as what it printed so far passes that test. Returns all the terminal showed.
      */
-    @Test
-    void onA60ColumnTerminalTheBarWrappedAndCtrlCLeftThePromptOnItsLine() throws Exception {
+    private static Run onTerminal(String shellCommand, Map<String, String> env, java.util.function.Predicate<String> interruptWhen)
+            throws Exception {
         assumeTrue(Files.isExecutable(SCRIPT), "no " + SCRIPT);
-        Path big = tmp.resolve("big.bin");
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
-            f.setLength(64L << 30); // sparse: hashing it takes minutes, reading it no disk
-        }
-        ProcessBuilder pb = new ProcessBuilder(SCRIPT.toString(), "-qec",
-                "stty cols 60 rows 24; exec '" + LAUNCHER + "' hash '" + big + "'", "/dev/null");
+        ProcessBuilder pb = new ProcessBuilder(SCRIPT.toString(), "-qec", shellCommand, "/dev/null");
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         pb.environment().remove("COLUMNS");
         pb.environment().remove("CI");
         pb.environment().remove("SDMODEL_JAVA_OPTS");
+        pb.environment().putAll(env);
         pb.redirectErrorStream(true);
         Process p = pb.start();
         java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
@@ -194,31 +190,62 @@ class LauncherIT {
             }
         });
         reader.start();
-        long deadline = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            String sofar;
-            synchronized (seen) {
-                sofar = seen.toString(StandardCharsets.UTF_8);
+        if (interruptWhen != null) {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (System.nanoTime() < deadline && p.isAlive()) {
+                String sofar;
+                synchronized (seen) {
+                    sofar = seen.toString(StandardCharsets.UTF_8);
+                }
+                if (interruptWhen.test(sofar)) {
+                    break;
+                }
+                Thread.sleep(50);
             }
-            if (sofar.chars().filter(c -> c == '%').count() >= 3) {
-                break;
-            }
-            Thread.sleep(50);
+            p.getOutputStream().write(3); // Ctrl-C
+            p.getOutputStream().flush();
         }
-        p.getOutputStream().write(3); // Ctrl-C
-        p.getOutputStream().flush();
-        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "Ctrl-C did not stop it");
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "did not stop");
         reader.join(10_000);
-        String out = seen.toString(StandardCharsets.UTF_8);
-        assertEquals(130, p.exitValue(), out);
-        String shown = out.replace("\r", "\\r").replace("\n", "\\n");
-        assertTrue(out.chars().filter(c -> c == '%').count() >= 3, "the bar was drawn: " + shown);
-        for (String line : out.replace("^C", "").split("[\r\n]")) {
-            assertTrue(line.length() < 60, "a line of " + line.length() + " columns on a 60-column terminal: " + shown);
+        return new Run(p.exitValue(), seen.toString(StandardCharsets.UTF_8), "");
+    }
+
+    private static String visible(String terminal) {
+        return terminal.replace("\r", "\\r").replace("\n", "\\n");
+    }
+
+    /**
+     * {@code sdmodel hash} of a big (sparse) file on a terminal 60 columns wide, interrupted with
+     * Ctrl-C once the bar has been drawn a few times.
+     */
+    @Test
+    void onA60ColumnTerminalTheBarWrappedAndCtrlCLeftThePromptOnItsLine() throws Exception {
+        Path big = tmp.resolve("big.bin");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(64L << 30); // sparse: hashing it takes minutes, reading it no disk
         }
-        assertTrue(out.endsWith("\n"), "the bar's line was not ended: the prompt would start on it: " + shown);
+        Run r = onTerminal("stty cols 60 rows 24; exec '" + LAUNCHER + "' hash '" + big + "'", Map.of(),
+                sofar -> sofar.chars().filter(c -> c == '%').count() >= 3);
+        String out = r.out();
+        assertEquals(130, r.exit(), visible(out));
+        assertTrue(out.chars().filter(c -> c == '%').count() >= 3, "the bar was drawn: " + visible(out));
+        for (String line : out.replace("^C", "").split("[\r\n]")) {
+            assertTrue(line.length() < 60, "a line of " + line.length() + " columns on a 60-column terminal: " + visible(out));
+        }
+        assertTrue(out.endsWith("\n"), "the bar's line was not ended: the prompt would start on it: " + visible(out));
         String[] lines = out.split("[\r\n]+");
-        assertTrue(lines[lines.length - 1].contains("%"), "the bar stays where it stopped: " + shown);
+        assertTrue(lines[lines.length - 1].contains("%"), "the bar stays where it stopped: " + visible(out));
+    }
+
+    @Test
+    void aZstdInputWasSilentWhileItDecompressed() throws Exception {
+        Path zst = FIXTURE.resolveSibling("zstd").resolve("sd1-train.ckpt.zst");
+        Path out = tmp.resolve("out.safetensors");
+        // COLUMNS: the bar may draw at once, without waiting for stty (the file decompresses in milliseconds)
+        Run r = onTerminal("exec '" + LAUNCHER + "' prune '" + zst + "' -o '" + out + "'", Map.of("COLUMNS", "100"), null);
+        assertEquals(0, r.exit(), visible(r.out()));
+        assertTrue(r.out().matches("(?s).*\\rdecompressing \\S*ckpt.zst \\[#+\\] 100%.*"), visible(r.out()));
+        assertTrue(r.out().contains("of it decompressing the input)"), visible(r.out()));
     }
 
     @Test

@@ -74,7 +74,7 @@ public final class ZstdModelFile implements ModelFile {
         try {
             long size;
             try (FileChannel out = FileChannel.open(copy.path(), StandardOpenOption.WRITE)) {
-                size = ZstdFiles.decompress(path, out, ZstdFiles.NO_PROGRESS,
+                size = ZstdFiles.decompress(path, out, options.decompressionProgress(),
                         new SpaceGuard(folder, header.hasContentSize() ? header.contentSize() : 0, purpose))
                         .uncompressedBytes();
             }

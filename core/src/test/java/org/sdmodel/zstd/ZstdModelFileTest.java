@@ -44,6 +44,24 @@ class ZstdModelFileTest {
         return ReadOptions.defaults().withTempDirectory(tmp);
     }
 
+    @org.junit.jupiter.api.Test
+    void decompressionReportsItsProgressUpToTheCompressedSize() throws Exception {
+        Path path = TestFiles.testdata("zstd/sd1-train.ckpt.zst");
+        java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        try (ModelFile m = ModelFile.open(path, options().withDecompressionProgress(n -> {
+            read.addAndGet(n);
+            calls.incrementAndGet();
+        }))) {
+            assertEquals(Files.size(path), read.get());
+            assertTrue(calls.get() > 0);
+        }
+        read.set(0);
+        try (ModelFile m = ModelFile.open(TestFiles.testdata("sd1-train.ckpt"), options().withDecompressionProgress(read::addAndGet))) {
+            assertEquals(0, read.get(), "nothing to decompress");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource({
         "sd1-train.ckpt.zst, sd1-train.ckpt, TORCH_ZIP",
