@@ -249,6 +249,23 @@ class LauncherIT {
     }
 
     @Test
+    void installV2PruneGluedItsMessagesOntoAFrozenBar() throws Exception {
+        Path webui = Files.createDirectories(tmp.resolve("webui/models/Stable-diffusion")).getParent().getParent();
+        Files.writeString(webui.resolve("launch.py"), "");
+        Path ckpt = FIXTURE.resolveSibling("readme").resolve("sd2-768-v.ckpt");
+        Run r = onTerminal("exec '" + LAUNCHER + "' install-v2 '" + ckpt + "' --webui '" + webui + "' --prune",
+                Map.of("COLUMNS", "100"), null);
+        assertEquals(0, r.exit(), visible(r.out()));
+        assertTrue(r.out().contains("%"), "bars were drawn: " + visible(r.out()));
+        for (String message : List.of("checkpoint: ", "installed ", "In the web UI")) {
+            int at = r.out().indexOf(message);
+            assertTrue(at > 0, message + " in " + visible(r.out()));
+            char before = r.out().charAt(at - 1);
+            assertTrue(before == '\r' || before == '\n', "'" + message + "' glued onto a bar: " + visible(r.out()));
+        }
+    }
+
+    @Test
     void prunesTheBundledCheckpoint() throws Exception {
         Path out = tmp.resolve("out.safetensors");
         Run r = run(LAUNCHER, Map.of(), "prune", FIXTURE.toString(), "-o", out.toString(), "--quiet");
