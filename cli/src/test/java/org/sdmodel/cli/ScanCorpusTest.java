@@ -53,7 +53,9 @@ class ScanCorpusTest {
         assertTrue(millis < 1000, name + " took " + millis + " ms");
         assertFalse(r.err.contains("Exception") || r.err.contains("\tat ") || r.out.contains("\tat "), r.toString());
         assertTrue(r.err.lines().count() <= 1, r.toString());
-        JsonNode report = JSON.readTree(r.out);
+        JsonNode reports = JSON.readTree(r.out); // --json is an array, also for one file
+        assertEquals(1, reports.size(), r.out);
+        JsonNode report = reports.get(0);
         TreeSet<String> dangerous = new TreeSet<>();
         TreeSet<String> notAllowed = new TreeSet<>();
         for (JsonNode i : report.get("imports")) {
