@@ -28,7 +28,9 @@ class WebUiInspectTest {
         WebUiTrees.setArgs(webui, "export COMMANDLINE_ARGS=\"--data-dir ../data --lyco-dir ../lycoris --ckpt-dir $UNSET_HERE\"");
         CliRunner r = CliRunner.run("inspect", "--json", webui.toString());
         assertEquals(0, r.exitCode, r.toString());
-        JsonNode j = JSON.readTree(r.out);
+        JsonNode all = JSON.readTree(r.out); // --json is an array, also for one input
+        assertEquals(1, all.size(), r.out);
+        JsonNode j = all.get(0);
         int line = WebUiTrees.argsLine(webui);
         assertEquals("webui-user.sh line " + line, j.get("arguments_source").asText());
         assertEquals(tmp.resolve("data/models/Lora").toString(), j.get("folders").get("lora").get("path").asText());
