@@ -15,9 +15,10 @@ import org.sdmodel.DType;
  * loops whatever kind of buffer (heap, direct, mapped) the caller has.
  *
  * <p>Supported: between any two of F64, F32, BF16 and F16 except <em>to</em> F64 (no
- * {@link Precision} widens to it), and any type to itself (a copy; floating types are still
- * scanned for NaN and infinity). Byte order is always little-endian, whatever order the buffers
- * are set to; their order is not changed.
+ * {@link Precision} widens to it), from any of those four to the float8 formats F8_E4M3
+ * (torch's {@code float8_e4m3fn}) and F8_E5M2, and any type to itself (a copy; floating types
+ * are still scanned for NaN and infinity). Byte order is always little-endian, whatever order
+ * the buffers are set to; their order is not changed.
  *
  * <p>An instance keeps scratch arrays and is not thread-safe: use one per thread.
  */
@@ -27,6 +28,7 @@ public final class ElementConverter {
 
     private enum Route {
         F32_F16, F32_BF16, F64_F16, F64_BF16, F64_F32, F16_F32, BF16_F32, F16_BF16, BF16_F16,
+        F32_F8, F64_F8, F16_F8, BF16_F8,
         COPY_F16, COPY_BF16, COPY_F32, COPY_F64, COPY_BYTES
     }
 
@@ -38,16 +40,20 @@ public final class ElementConverter {
     private final int outUnit;
     private final int elementsPerUnit;
     private final ConversionStats discarded = new ConversionStats();
+    /** The float8 kernel when the output is float8; null otherwise. */
+    private final Float8Narrowing float8;
     private short[] shorts;
     private int[] ints;
     private long[] longs;
     private short[] outShorts;
     private int[] outInts;
+    private byte[] outBytes;
 
     private ElementConverter(DType from, DType to, Route route) {
         this.from = from;
         this.to = to;
         this.route = route;
+        this.float8 = Float8Narrowing.to(to);
         // A unit is the fewest whole bytes holding whole elements: 1 byte of F4, 3 bytes of F6.
         // Sub-byte types only reach here as copies, so the output unit is the input unit then.
         int bitsPerUnit = lcm(from.bits(), 8);
@@ -127,6 +133,16 @@ public final class ElementConverter {
             case BF16_F16:
                 between16(in.asShortBuffer(), out.asShortBuffer(), counts);
                 break;
+            case F32_F8:
+                f32ToF8(in.asIntBuffer(), out, counts);
+                break;
+            case F64_F8:
+                f64ToF8(in.asLongBuffer(), out, counts);
+                break;
+            case F16_F8:
+            case BF16_F8:
+                from16ToF8(in.asShortBuffer(), out, counts);
+                break;
             default:
                 copy(in, out, counts);
                 break;
@@ -149,6 +165,15 @@ public final class ElementConverter {
                 case F32: return Route.COPY_F32;
                 case F64: return Route.COPY_F64;
                 default: return Route.COPY_BYTES;
+            }
+        }
+        if (Float8Narrowing.to(to) != null) {
+            switch (from) {
+                case F32: return Route.F32_F8;
+                case F64: return Route.F64_F8;
+                case F16: return Route.F16_F8;
+                case BF16: return Route.BF16_F8;
+                default: return null;
             }
         }
         switch (from) {
@@ -286,6 +311,73 @@ public final class ElementConverter {
         return to == DType.F16 ? FloatBits.F16_INFINITY : FloatBits.BF16_INFINITY;
     }
 
+    private void f32ToF8(IntBuffer in, ByteBuffer out, ConversionStats stats) {
+        int[] a = ints();
+        byte[] r = outBytes();
+        while (in.hasRemaining()) {
+            int n = Math.min(BLOCK, in.remaining());
+            in.get(a, 0, n);
+            float8.narrow(a, null, outInts(), r, n, stats);
+            out.put(r, 0, n);
+        }
+    }
+
+    /** float64 to float8 goes through float32, as in torch (its float8 types convert from float only). */
+    private void f64ToF8(LongBuffer in, ByteBuffer out, ConversionStats stats) {
+        long[] d = longs();
+        int[] a = ints();
+        byte[] r = outBytes();
+        while (in.hasRemaining()) {
+            int n = Math.min(BLOCK, in.remaining());
+            in.get(d, 0, n);
+            f64ToF32(d, a, n);
+            float8.narrow(a, d, outInts(), r, n, stats);
+            out.put(r, 0, n);
+        }
+    }
+
+    /**
+     * Half or bfloat16 to float8: widened to float32 exactly (as torch does), then narrowed.
+     * Counting the widened values counts the inputs: widening keeps zeros, infinities and NaNs.
+     */
+    private void from16ToF8(ShortBuffer in, ByteBuffer out, ConversionStats stats) {
+        short[] s = shorts();
+        int[] a = ints();
+        byte[] r = outBytes();
+        boolean fromF16 = route == Route.F16_F8;
+        while (in.hasRemaining()) {
+            int n = Math.min(BLOCK, in.remaining());
+            in.get(s, 0, n);
+            if (fromF16) {
+                widenF16(s, a, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    a[i] = FloatBits.bf16ToF32(s[i]);
+                }
+            }
+            float8.narrow(a, null, outInts(), r, n, stats);
+            out.put(r, 0, n);
+        }
+    }
+
+    /**
+     * Half to float32 in two passes, like the narrowing kernels: the normal halves' formula
+     * (rebias the exponent, shift) on every element, branch-free, then the exact conversion for
+     * the few whose exponent field is all zeros (zero, subnormal) or all ones (infinity, NaN).
+     */
+    private static void widenF16(short[] s, int[] a, int n) {
+        for (int i = 0; i < n; i++) {
+            int h = s[i];
+            a[i] = ((h & 0x8000) << 16) | (((h & 0x7FFF) + (112 << 10)) << 13);
+        }
+        for (int i = 0; i < n; i++) {
+            int exponent = s[i] & 0x7C00;
+            if (exponent == 0 || exponent == 0x7C00) {
+                a[i] = FloatBits.f16ToF32(s[i]);
+            }
+        }
+    }
+
     /** Half or bfloat16 to float32: exact, so only NaN and infinite inputs are counted. */
     private void toF32(ShortBuffer in, IntBuffer out, ConversionStats stats) {
         short[] a = shorts();
@@ -417,6 +509,10 @@ public final class ElementConverter {
 
     private short[] outShorts() {
         return outShorts != null ? outShorts : (outShorts = new short[BLOCK]);
+    }
+
+    private byte[] outBytes() {
+        return outBytes != null ? outBytes : (outBytes = new byte[BLOCK]);
     }
 
     private int[] outInts() {

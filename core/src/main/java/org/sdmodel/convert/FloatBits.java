@@ -2,20 +2,26 @@ package org.sdmodel.convert;
 
 /**
  * Conversions between the bit patterns of the floating-point types, each giving exactly the bits
- * PyTorch (1.13, CPU) gives when it converts a contiguous tensor ({@code tensor.half()},
- * {@code .bfloat16()}, {@code .float()}). 16-bit values travel in the low 16 bits of an
- * {@code int}; arguments may be sign-extended, results are always in {@code 0..0xFFFF}.
+ * PyTorch 2.x (CPU, x86-64) gives when it converts a contiguous tensor ({@code tensor.half()},
+ * {@code .bfloat16()}, {@code .float()}, {@code .to(torch.float8_e4m3fn)},
+ * {@code .to(torch.float8_e5m2)}). 16-bit values travel in the low 16 bits of an {@code int}, 8-bit
+ * values in the low 8; arguments may be sign-extended, results are always in {@code 0..0xFFFF}
+ * ({@code 0..0xFF} for float8).
  *
- * <p>What torch does, measured with torch on every input where that was possible (all 2^32
- * float32 patterns, all 2^16 half and bfloat16 patterns) and on edge values and samples
- * otherwise:
+ * <p>What torch does, measured on every input where that was possible (all 2^32 float32 patterns,
+ * all 2^16 half and bfloat16 patterns: torch 2.11's tables in {@code ../shared/oracles}, and torch
+ * 1.13) and on edge values and samples otherwise:
  *
  * <ul>
  *   <li>Rounding is to nearest, ties to even, with gradual underflow (no flush to zero).
- *   <li>float64 is narrowed to half and bfloat16 <em>through float32</em>: it is rounded twice,
- *       so a double just above a half-way point between two halves can round down (1 + 2^-11 +
- *       2^-40 becomes 1.0, not the next half; 65520 - 2^-30 becomes infinity).
- *   <li>NaN to half is {@code 0x7E00} with the NaN's sign; the payload is dropped.
+ *   <li>float64 is narrowed to half, bfloat16 and float8 <em>through float32</em>: it is rounded
+ *       twice, so a double just above a half-way point between two halves can round down (1 +
+ *       2^-11 + 2^-40 becomes 1.0, not the next half; 65520 - 2^-30 becomes infinity). (torch's
+ *       float8 types have a constructor from float only.)
+ *   <li>NaN to half keeps the NaN's sign and payload, quieted and truncated: {@code sign | 0x7E00
+ *       | (significand >> 13)}, as the F16C instruction {@code vcvtps2ph} does, which torch 2.x
+ *       uses on x86-64 (0x7FBFFFFF becomes 0x7FFF, 0xFF812345 becomes 0xFE09). torch 1.13 wrote
+ *       {@code 0x7E00} with the sign for every NaN; every other input converts alike in both.
  *   <li>NaN to bfloat16 is {@code 0xFFFF} whatever its sign or payload, from float32 and
  *       float64: that is what torch's vectorised loop writes, which is the loop a contiguous
  *       tensor goes through. torch's scalar loop (strided views, and the last {@code numel % 16}
@@ -41,8 +47,22 @@ public final class FloatBits {
     public static final int BF16_NAN_CONTIGUOUS = 0xFFFF;
     /** What torch's scalar bfloat16 conversion ({@code c10::BFloat16(float)}) writes for NaN. */
     public static final int BF16_NAN_SCALAR = 0x7FC0;
-    /** The half NaN torch writes (with the sign of the input NaN). */
+    /** The quiet bit of a half NaN: torch 2.x sets it, keeping the sign and the top payload bits. */
     public static final int F16_NAN = 0x7E00;
+    /** float8 e4m3fn's NaN (with a sign bit): it has no infinity, so overflow and infinity become NaN too. */
+    public static final int F8_E4M3FN_NAN = 0x7F;
+    /** float8 e5m2's infinity (with a sign bit). */
+    public static final int F8_E5M2_INFINITY = 0x7C;
+    /** The float8 e5m2 NaN torch writes (with the sign of the input NaN). */
+    public static final int F8_E5M2_NAN = 0x7F;
+    /** The largest float32 magnitude that becomes ±0 in float8 e4m3fn: 2^-10, half-way below its smallest subnormal, ties to even. */
+    static final int F8_E4M3FN_ZERO_MAX_F32 = 0x3A80_0000;
+    /** The smallest float32 magnitude that becomes NaN in float8 e4m3fn: just above 464, half-way above its largest value 448. */
+    static final int F8_E4M3FN_OVERFLOW_F32 = 0x43E8_0001;
+    /** The largest float32 magnitude that becomes ±0 in float8 e5m2: 2^-17. */
+    static final int F8_E5M2_ZERO_MAX_F32 = 0x3700_0000;
+    /** The smallest float32 magnitude that becomes infinity in float8 e5m2: 61440, half-way above its largest value 57344. */
+    static final int F8_E5M2_OVERFLOW_F32 = 0x4770_0000;
 
     private FloatBits() {
     }
@@ -52,7 +72,7 @@ public final class FloatBits {
         int magnitude = f32 & 0x7FFF_FFFF;
         int sign = (f32 >>> 16) & 0x8000;
         if (magnitude >= F16_OVERFLOW_F32) {
-            return sign | (magnitude > F32_INFINITY ? F16_NAN : F16_INFINITY);
+            return sign | (magnitude > F32_INFINITY ? F16_NAN | (magnitude >>> 13 & 0x3FF) : F16_INFINITY);
         }
         int normal = f32ToF16NormalMagnitude(magnitude);
         // Subnormal halves are multiples of 2^-24. Adding 0.5f makes the FPU round the value to a
@@ -150,5 +170,65 @@ public final class FloatBits {
     /** bfloat16 to half, as {@code tensor.half()}: through float32 (exact), then rounded once. */
     public static int bf16ToF16(int bf16) {
         return f32ToF16(bf16ToF32(bf16));
+    }
+
+    /**
+     * float32 to float8 e4m3fn (4 exponent bits, bias 7, 3 mantissa bits; largest value 448, no
+     * infinity), as {@code tensor.to(torch.float8_e4m3fn)}: magnitudes above 464 (half-way
+     * between 448 and the 480 the format lacks), infinities and NaNs all become NaN,
+     * {@code 0x7F}, with the input's sign; it does not saturate to 448.
+     */
+    public static int f32ToF8E4m3fn(int f32) {
+        int magnitude = f32 & 0x7FFF_FFFF;
+        int sign = (f32 >>> 24) & 0x80;
+        if (magnitude >= F8_E4M3FN_OVERFLOW_F32) {
+            return sign | F8_E4M3FN_NAN;
+        }
+        if (magnitude < 0x3C80_0000) {
+            // Below 2^-6, the smallest normal: a multiple of 2^-9. Adding 2^14 (whose ulp is 2^-9)
+            // makes the FPU round the value to one, ties to even; the excess is the result's bits
+            // (8, the smallest normal, when it rounds up to 2^-6).
+            return sign | (Float.floatToRawIntBits(Float.intBitsToFloat(magnitude) + 0x1.0p14f) - 0x4680_0000);
+        }
+        return sign | roundMagnitude(magnitude, 7, 3);
+    }
+
+    /**
+     * float32 to float8 e5m2 (5 exponent bits, bias 15, 2 mantissa bits; largest value 57344),
+     * as {@code tensor.to(torch.float8_e5m2)}: magnitudes from 61440 (half-way between 57344 and
+     * 65536) become infinity, {@code 0x7C}, with the sign; every NaN becomes {@code 0x7F} with
+     * its sign (the payload is dropped).
+     */
+    public static int f32ToF8E5m2(int f32) {
+        int magnitude = f32 & 0x7FFF_FFFF;
+        int sign = (f32 >>> 24) & 0x80;
+        if (magnitude >= F8_E5M2_OVERFLOW_F32) {
+            return sign | (magnitude > F32_INFINITY ? F8_E5M2_NAN : F8_E5M2_INFINITY);
+        }
+        if (magnitude < 0x3880_0000) {
+            // Below 2^-14, the smallest normal: a multiple of 2^-16, rounded by adding 2^7.
+            return sign | (Float.floatToRawIntBits(Float.intBitsToFloat(magnitude) + 0x1.0p7f) - 0x4300_0000);
+        }
+        return sign | roundMagnitude(magnitude, 15, 2);
+    }
+
+    /** float64 to float8 e4m3fn: through float32, as torch's float8 types only convert from float. */
+    public static int f64ToF8E4m3fn(long f64) {
+        return f32ToF8E4m3fn(f64ToF32(f64));
+    }
+
+    /** float64 to float8 e5m2: through float32. */
+    public static int f64ToF8E5m2(long f64) {
+        return f32ToF8E5m2(f64ToF32(f64));
+    }
+
+    /**
+     * A float32 magnitude in a narrower format's normal range, rebiased to its exponent bias and
+     * rounded to its mantissa width, to nearest even (the same adds, masks and shifts as
+     * {@link #f32ToF16NormalMagnitude}); a carry out of the mantissa steps the exponent up.
+     */
+    static int roundMagnitude(int magnitude, int bias, int mantissaBits) {
+        int dropped = 23 - mantissaBits;
+        return (magnitude - ((127 - bias) << 23) + (1 << (dropped - 1)) - 1 + ((magnitude >>> dropped) & 1)) >>> dropped;
     }
 }
