@@ -5,15 +5,17 @@ org.sdmodel.convert implements, and writes them next to this script.
 Run with the Debian torch (not a venv python):
 
     /usr/bin/python3 testdata/convert/make_conversion_expectations.py               # quick suite
-    /usr/bin/python3 testdata/convert/make_conversion_expectations.py --exhaustive  # + 2^32 sweeps
+    /usr/bin/python3 testdata/convert/make_conversion_expectations.py --exhaustive  # + 2^32 counts
 
-Writes:
-  conversion-expectations.json  edge values with torch's outputs, sha256 digests of torch's
-                                outputs for deterministic input samples (the Java tests rebuild the
-                                same inputs), digests over all 2^16 inputs of the 16-bit types
-  fp16-exhaustive.sha256,       for each of the 256 chunks k of 2^24 consecutive float32 bit
-  bf16-exhaustive.sha256        patterns (k*2^24 .. (k+1)*2^24-1), sha256 of torch's
-                                little-endian 16-bit results of .half() / .bfloat16()
+Writes conversion-expectations.json: edge values with torch's outputs, sha256 digests of torch's
+outputs for deterministic input samples (the Java tests rebuild the same inputs), digests over all
+2^16 inputs of the 16-bit types, and with --exhaustive the loss counts of .half() and .bfloat16()
+over all 2^32 float32 patterns ("all32").
+
+This is torch 1.13, the local torch. Users run torch 2.x, which differs in one place: a NaN
+converted to half keeps its payload (1.13 writes 0x7E00 with the sign). The Java tests compare
+with these expectations outside that difference, and compare every output with torch 2.11's
+tables in ../shared/oracles (the exhaustive 2^32 sweep included).
 
 "Torch's result" is what a contiguous tensor gives, the way a pruning script calls
 tensor.half() on a state dict. torch's CPU copy kernel has two paths, a vectorised one for
@@ -286,8 +288,8 @@ def dump(value, indent=""):
 
 
 def sweep(out):
-    """All 2^32 float32 bit patterns -> fp16 and bf16, 2^24 per chunk."""
-    lines = {"f16": [], "bf16": []}
+    """All 2^32 float32 bit patterns -> fp16 and bf16, 2^24 per chunk: loss counts, and where the
+    scalar path differs."""
     diffs = {"f16": [0, set(), True], "bf16": [0, set(), True]}
     counts = {"f16": {}, "bf16": {}}
     for k in range(256):
@@ -297,7 +299,6 @@ def sweep(out):
         spaced[::2] = x
         for dst in ("f16", "bf16"):
             res = to_bits(x.to(TORCH_DTYPES[dst]), dst)
-            lines[dst].append("%03d %s" % (k, digest(res)))
             add_counts(counts[dst], loss_counts(bits, "f32", res, dst))
             scalar = to_bits(spaced[::2].to(TORCH_DTYPES[dst]), dst)
             idx = np.nonzero(scalar != res)[0]
@@ -306,11 +307,7 @@ def sweep(out):
                 diffs[dst][1].update(int(v) for v in np.unique(scalar[idx]))
                 diffs[dst][2] &= bool(torch.isnan(x[idx]).all())
         print("chunk", k, file=sys.stderr, flush=True)
-    for dst, name in (("f16", "fp16"), ("bf16", "bf16")):
-        header = ("# sha256 of torch %s's little-endian 16-bit results of .%s() for the float32"
-                  " bit patterns k*2^24 .. (k+1)*2^24-1 (contiguous tensor, CPU)\n"
-                  % (torch.__version__, "half" if dst == "f16" else "bfloat16"))
-        (HERE / f"{name}-exhaustive.sha256").write_text(header + "\n".join(lines[dst]) + "\n")
+    for dst in ("f16", "bf16"):
         out["all32"][f"f32_to_{dst}_counts"] = counts[dst]
         n, outs, all_nan = diffs[dst]
         if n:
