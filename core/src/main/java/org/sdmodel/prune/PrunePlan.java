@@ -19,15 +19,8 @@ import org.sdmodel.convert.Precision;
  * {@link Pruner} carries it out.
  */
 public final class PrunePlan {
-    /**
-     * The DDPM schedule buffers of LatentDiffusion. They are tiny and fp16 visibly changes the
-     * images a model makes, so they keep their precision (matched by the name's last component).
-     */
-    public static final Set<String> SCHEDULE_BUFFERS = Set.of(
-            "betas", "alphas_cumprod", "alphas_cumprod_prev", "sqrt_alphas_cumprod",
-            "sqrt_one_minus_alphas_cumprod", "log_one_minus_alphas_cumprod", "sqrt_recip_alphas_cumprod",
-            "sqrt_recipm1_alphas_cumprod", "posterior_variance", "posterior_log_variance_clipped",
-            "posterior_mean_coef1", "posterior_mean_coef2");
+    /** The DDPM schedule buffers, which keep their precision: {@link Precision#SCHEDULE_BUFFERS}. */
+    public static final Set<String> SCHEDULE_BUFFERS = Precision.SCHEDULE_BUFFERS;
 
     private static final String MODEL = "model.";
     private static final String MODEL_EMA = "model_ema.";
@@ -195,15 +188,14 @@ public final class PrunePlan {
                 continue;
             }
             Tensor source = tensors.get(sourceName);
-            DType dtype = options.precision().target(source.dtype());
-            if (dtype != source.dtype()) {
-                if (SCHEDULE_BUFFERS.contains(lastComponent(name))) {
-                    unconverted.put(name, "DDPM schedule buffer");
-                    dtype = source.dtype();
-                } else if (options.keep() != null && options.keep().matcher(name).find()) {
-                    unconverted.put(name, "matches --keep");
-                    dtype = source.dtype();
-                }
+            // the per-tensor rule (precision, float8 for UNet weights, schedule buffers) is Precision's
+            DType dtype = options.precision().target(name, source.dtype(), source.shape());
+            String kept = options.precision().keptReason(name, source.dtype(), source.shape());
+            if (kept != null) {
+                unconverted.put(name, kept);
+            } else if (dtype != source.dtype() && options.keep() != null && options.keep().matcher(name).find()) {
+                unconverted.put(name, "matches --keep");
+                dtype = source.dtype();
             }
             items.add(new Item(name, sourceName, source, dtype));
         }
@@ -237,11 +229,6 @@ public final class PrunePlan {
     /** LitEma's name for the copy of {@code model.X}: {@code model_ema.} + X without dots. */
     public static String emaName(String modelName) {
         return MODEL_EMA + modelName.substring(MODEL.length()).replace(".", "");
-    }
-
-    private static String lastComponent(String name) {
-        int dot = name.lastIndexOf('.');
-        return dot < 0 ? name : name.substring(dot + 1);
     }
 
     /** Whether a file's state dict has EMA copies at all. */

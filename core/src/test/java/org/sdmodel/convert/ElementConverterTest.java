@@ -109,6 +109,9 @@ class ElementConverterTest {
         assertFalse(ElementConverter.supports(DType.F32, DType.F64));
         assertFalse(ElementConverter.supports(DType.I64, DType.F16));
         assertFalse(ElementConverter.supports(DType.F8_E4M3, DType.F16));
+        assertFalse(ElementConverter.supports(DType.F8_E4M3, DType.F8_E5M2));
+        assertFalse(ElementConverter.supports(DType.I8, DType.F8_E4M3));
+        assertFalse(ElementConverter.supports(DType.F32, DType.F8_E4M3FNUZ));
         assertFalse(ElementConverter.supports(DType.F16, DType.I16));
         assertFalse(ElementConverter.supports(null, DType.F16));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -121,7 +124,10 @@ class ElementConverterTest {
     void supportsEveryPairAPrecisionProduces() {
         for (Precision p : Precision.values()) {
             for (DType t : DType.values()) {
-                assertTrue(ElementConverter.supports(t, p.target(t)), p + " " + t);
+                for (long[] shape : new long[][] {{}, {4}, {4, 4}}) {
+                    DType target = p.target("model.diffusion_model.w", t, shape);
+                    assertTrue(ElementConverter.supports(t, target), p + " " + t + " to " + target);
+                }
             }
         }
     }

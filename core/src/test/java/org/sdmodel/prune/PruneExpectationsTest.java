@@ -35,7 +35,9 @@ import org.sdmodel.testing.TestFiles;
  * computed (testdata/expected, make_fixtures.py): the same tensors and bytes, the same conversion
  * losses, and, written without metadata, a file byte-identical to the one the reference
  * safetensors library wrote from torch's result. Zip, legacy, protocol-2 and safetensors inputs
- * all give the same output.
+ * all give the same output. The float8 precisions against torch 2.x's conversions
+ * (expected/fp8-prune.json, make_fp8_expectations.py: torch 1.13 has no float8, and the
+ * reference library cannot write it without torch 2.x, so there is no file digest for them).
  */
 class PruneExpectationsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,11 +54,14 @@ class PruneExpectationsTest {
             {"sd1-train.ckpt as safetensors", "sd1-train.ckpt"},
             {"sd2-v-train.ckpt", "sd2-v-train.ckpt"},
         };
+        JsonNode fp8 = JSON.readTree(TestFiles.testdata("expected/fp8-prune.json").toFile()).get("fixtures");
         for (String[] in : inputs) {
             JsonNode prune = JSON.readTree(TestFiles.testdata("expected/" + in[1] + ".json").toFile()).get("prune");
-            for (Iterator<Map.Entry<String, JsonNode>> it = prune.fields(); it.hasNext();) {
-                Map.Entry<String, JsonNode> e = it.next();
-                out.add(Arguments.of(in[0], e.getKey(), e.getValue()));
+            for (JsonNode cases : List.of(prune, fp8.get(in[1]))) {
+                for (Iterator<Map.Entry<String, JsonNode>> it = cases.fields(); it.hasNext();) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    out.add(Arguments.of(in[0], e.getKey(), e.getValue()));
+                }
             }
         }
         return out.stream();
@@ -68,7 +73,7 @@ class PruneExpectationsTest {
         Path source = input.endsWith(" as safetensors") ? safetensorsCopy(input.replace(" as safetensors", ""))
                 : TestFiles.testdata(input);
         EmaPolicy ema = EmaPolicy.valueOf(expected.get("ema").asText().toUpperCase(Locale.ROOT));
-        Precision precision = Precision.valueOf(expected.get("precision").asText().toUpperCase(Locale.ROOT));
+        Precision precision = Precision.fromLabel(expected.get("precision").asText());
         Path out = tmp.resolve(input.replace(' ', '_') + "-" + mode.replace('/', '-') + ".safetensors");
         if (input.startsWith("sd2") && ema == EmaPolicy.USE) {
             // The sd2 fixture leaves model.diffusion_model.input_blocks.1.1.proj_in.bias without an EMA
@@ -93,7 +98,9 @@ class PruneExpectationsTest {
                 Expectations.assertTensors(expected.get("tensors"), written.stateDict().tensors());
             }
         }
-        assertEquals(expected.get("safetensors_sha256").asText(), sha256(out), "file differs from the reference writer's");
+        if (expected.has("safetensors_sha256")) {
+            assertEquals(expected.get("safetensors_sha256").asText(), sha256(out), "file differs from the reference writer's");
+        }
         ConversionStats total = result.total();
         JsonNode loss = expected.get("loss");
         assertEquals(loss.get("overflow").asLong(), total.overflows(), "overflows");
