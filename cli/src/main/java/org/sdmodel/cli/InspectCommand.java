@@ -219,7 +219,7 @@ final class InspectCommand implements Callable<Integer> {
     }
 
     private static String label(Precision p) {
-        return p.name().toLowerCase(Locale.ROOT);
+        return p.label();
     }
 
     private void printText(PrintWriter out, ModelFile model, ModelInspection i, ObjectNode r) throws Exception {
@@ -287,9 +287,11 @@ final class InspectCommand implements Callable<Integer> {
         PruneEstimate p = i.prune();
         if (p != null) {
             StringBuilder sizes = new StringBuilder();
-            for (Precision precision : List.of(Precision.FP16, Precision.BF16, Precision.FP32, Precision.KEEP)) {
-                sizes.append(sizes.length() == 0 ? "" : ", ").append(label(precision)).append(' ')
-                        .append(Sizes.human(p.outputBytes().get(precision)));
+            for (Precision precision : List.of(Precision.FP16, Precision.BF16, Precision.FP32, Precision.KEEP,
+                    Precision.FP8_E4M3FN)) {
+                // both float8 formats take a byte: one figure, named "fp8"
+                sizes.append(sizes.length() == 0 ? "" : ", ").append(precision.isFloat8() ? "fp8" : label(precision))
+                        .append(' ').append(Sizes.human(p.outputBytes().get(precision)));
             }
             out.printf(Locale.ROOT, "  prune writes: %s (EMA %s)%n", sizes, p.ema().label());
             long saved = p.savedBytes(Precision.FP16);

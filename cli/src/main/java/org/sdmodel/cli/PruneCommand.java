@@ -36,8 +36,9 @@ final class PruneCommand implements Callable<Integer> {
             description = "use: model.* weights take their EMA copies' values; drop: EMA copies are dropped; keep: both stay. Default: ${DEFAULT-VALUE}.")
     EmaPolicy ema;
 
-    @Option(names = "--precision", paramLabel = "P", defaultValue = "fp16",
-            description = "fp16, bf16, fp32 or keep. Integer tensors and the DDPM schedule buffers never change. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "fp16", converter = PrecisionConverter.class,
+            description = PrecisionConverter.NAMES + " Integer tensors and the DDPM schedule buffers never change. "
+                    + "Default: ${DEFAULT-VALUE}.")
     Precision precision;
 
     @Option(names = "--keep", paramLabel = "REGEX", description = "Leave tensors whose name matches unconverted.")

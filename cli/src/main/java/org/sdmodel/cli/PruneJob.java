@@ -16,6 +16,7 @@ import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormat;
 import org.sdmodel.ReadOptions;
 import org.sdmodel.convert.ConversionStats;
+import org.sdmodel.convert.Precision;
 import org.sdmodel.io.AtomicOutput;
 import org.sdmodel.io.InsufficientSpaceException;
 import org.sdmodel.io.TemporaryFile;
@@ -318,9 +319,11 @@ final class PruneJob {
         s.put("output_bytes", writer.fileSize());
         s.put("ema", plan.options().ema().label());
         s.put("ema_swapped", plan.emaSwapped());
-        s.put("precision", plan.options().precision().name().toLowerCase(Locale.ROOT));
+        s.put("precision", plan.options().precision().label());
         s.put("tensors_kept", plan.items().size());
         s.put("tensors_converted", plan.convertedCount());
+        ObjectNode byDtype = s.putObject("tensors_converted_to");
+        convertedByDtype(plan).forEach((dtype, n) -> byDtype.put(dtype.name(), n));
         s.put("tensors_dropped", plan.dropped().size());
         ObjectNode dropped = s.putObject("dropped");
         plan.dropped().forEach(dropped::put);
@@ -406,8 +409,10 @@ final class PruneJob {
                     names.add(n);
                 }
             });
-            err.printf(Locale.ROOT, "sdmodel: warning: %s overflowed to infinity in %s: %s%n", Words.count(total.overflows(), "value"),
-                    Words.count(names.size(), "tensor"), String.join(", ", names.subList(0, Math.min(10, names.size())))
+            String to = plan.options().precision() == Precision.FP8_E4M3FN
+                    ? "(to infinity, or to NaN in float8 e4m3fn, which has no infinity)" : "to infinity";
+            err.printf(Locale.ROOT, "sdmodel: warning: %s overflowed %s in %s: %s%n", Words.count(total.overflows(), "value"),
+                    to, Words.count(names.size(), "tensor"), String.join(", ", names.subList(0, Math.min(10, names.size())))
                             + (names.size() > 10 ? ", ..." : ""));
         }
         out.println(checked(plan));
@@ -416,11 +421,32 @@ final class PruneJob {
         }
     }
 
-    /** " (35 converted to fp16)", or " (dtypes unchanged)" when nothing converts ({@code --precision keep}, convert). */
+    /**
+     * " (35 converted to fp16)"; for the float8 precisions by output dtype, " (35 converted: 24 to
+     * F16, 11 to F8_E4M3)"; " (dtypes unchanged)" when nothing converts ({@code --precision keep}, convert).
+     */
     private static String conversion(PrunePlan plan) {
         long converted = plan.convertedCount();
-        return converted == 0 ? " (dtypes unchanged)"
-                : " (" + converted + " converted to " + plan.options().precision().name().toLowerCase(Locale.ROOT) + ")";
+        if (converted == 0) {
+            return " (dtypes unchanged)";
+        }
+        if (!plan.options().precision().isFloat8()) {
+            return " (" + converted + " converted to " + plan.options().precision().label() + ")";
+        }
+        StringBuilder b = new StringBuilder(" (").append(converted).append(" converted: ");
+        convertedByDtype(plan).forEach((dtype, n) -> b.append(n).append(" to ").append(dtype.name()).append(", "));
+        return b.substring(0, b.length() - 2) + ")";
+    }
+
+    /** The converted tensors by output dtype, in the order the dtypes first come. */
+    private static Map<org.sdmodel.DType, Long> convertedByDtype(PrunePlan plan) {
+        Map<org.sdmodel.DType, Long> by = new LinkedHashMap<>();
+        for (PrunePlan.Item item : plan.items()) {
+            if (item.converts()) {
+                by.merge(item.dtype(), 1L, Long::sum);
+            }
+        }
+        return by;
     }
 
     /** What the self-check after writing compared (with --verify, everything). */

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,6 +20,7 @@ import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.convert.ConversionStats;
 import org.sdmodel.convert.ElementConverter;
+import org.sdmodel.convert.Precision;
 import org.sdmodel.safetensors.SafetensorsWriter;
 
 /**
@@ -54,8 +54,8 @@ public final class Pruner {
      * The metadata {@code sdmodel prune} and {@code convert} write: {@code format: pt} (what the
      * web UI and safetensors' torch helpers expect), the source's own safetensors metadata (kohya's
      * {@code ss_*}, merge recipes) except earlier {@code sdmodel.*} keys, {@code sdmodel.source}
-     * (the input's file name), with {@code recordPruneSettings} {@code sdmodel.ema} and
-     * {@code sdmodel.precision}, and {@code sdmodel.global_step} / {@code sdmodel.epoch} when the
+     * (the input's file name), with {@code recordPruneSettings} {@code sdmodel.ema}, with it or a
+     * precision other than {@code keep} {@code sdmodel.precision} (its {@link Precision#label()}), and {@code sdmodel.global_step} / {@code sdmodel.epoch} when the
      * checkpoint has them. The output's size depends on it (through the header), which is why
      * {@code inspect}'s estimate uses it too.
      */
@@ -71,7 +71,10 @@ public final class Pruner {
         m.put("sdmodel.source", model.path().getFileName().toString());
         if (recordPruneSettings) {
             m.put("sdmodel.ema", plan.options().ema().label());
-            m.put("sdmodel.precision", plan.options().precision().name().toLowerCase(Locale.ROOT));
+        }
+        // convert records a precision only when one was asked for (its default keeps every dtype)
+        if (recordPruneSettings || plan.options().precision() != Precision.KEEP) {
+            m.put("sdmodel.precision", plan.options().precision().label());
         }
         for (Map.Entry<Object, Object> e : model.stateDict().otherTopLevelEntries().entrySet()) {
             if (("global_step".equals(e.getKey()) || "epoch".equals(e.getKey())) && e.getValue() instanceof Long) {
