@@ -317,7 +317,7 @@ public final class ElementConverter {
         while (in.hasRemaining()) {
             int n = Math.min(BLOCK, in.remaining());
             in.get(a, 0, n);
-            float8.narrow(a, null, outInts(), r, n, stats);
+            float8.narrow(a, null, r, n, stats);
             out.put(r, 0, n);
         }
     }
@@ -331,7 +331,7 @@ public final class ElementConverter {
             int n = Math.min(BLOCK, in.remaining());
             in.get(d, 0, n);
             f64ToF32(d, a, n);
-            float8.narrow(a, d, outInts(), r, n, stats);
+            float8.narrow(a, d, r, n, stats);
             out.put(r, 0, n);
         }
     }
@@ -355,7 +355,7 @@ public final class ElementConverter {
                     a[i] = FloatBits.bf16ToF32(s[i]);
                 }
             }
-            float8.narrow(a, null, outInts(), r, n, stats);
+            float8.narrow(a, null, r, n, stats);
             out.put(r, 0, n);
         }
     }

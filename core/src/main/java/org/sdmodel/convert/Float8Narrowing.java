@@ -4,24 +4,29 @@ import org.sdmodel.DType;
 
 /**
  * The bulk narrowing of float32 bits to one of torch's two float8 formats, bit for bit as
- * {@link FloatBits#f32ToF8E4m3fn} and {@link FloatBits#f32ToF8E5m2}, in two passes per block
- * like the half kernel of {@link ElementConverter}.
+ * {@link FloatBits#f32ToF8E4m3fn} and {@link FloatBits#f32ToF8E5m2}.
  *
- * <p>The first pass computes every element's result with adds, masks, shifts, a multiply and a
- * minimum, with no branch and no float operation, so the JIT compiles it to SIMD instructions:
- * unlike half, float8's subnormal range is where ordinary weights live (e4m3fn's smallest normal
- * is 2^-6 = 0.0156, and trained weights are mostly smaller than 0.05), so subnormals cannot be
- * left to a slow path. The scalar reference rounds a subnormal by a float addition; here the
- * significand is scaled by 2^k (k = 0..3, from the exponent, as a multiply since per-element
- * shift counts do not vectorise) and rounded at a fixed bit. Overflow and NaN come out of the
- * same pass: the normal formula gives any magnitude past the format's range a code above its
- * largest, which a minimum clamps to NaN (e4m3fn) or infinity (e5m2), and a NaN mask sets the
- * NaN code. So the result is exact for every input, which the exhaustive test checks over all
- * 2^32 float32 patterns against torch.
+ * <p>Every element's result is computed with adds, masks, shifts and a multiply, with no branch
+ * and no float operation, so the JIT compiles the loops to SIMD instructions. Unlike half,
+ * float8's subnormal range is where ordinary weights live (e4m3fn's smallest normal is 2^-6 =
+ * 0.0156, and trained weights are mostly smaller than 0.05), so subnormals cannot be left to a
+ * slow path: the scalar reference rounds them by a float addition; here the significand is scaled
+ * by 2^k (k = 0..3, from the exponent; a multiply, as per-element shift counts do not vectorise)
+ * and rounded at a fixed bit. Overflow and NaN come out of the same arithmetic: the normal
+ * formula gives any magnitude past the format's range a code above its largest, which is clamped
+ * to NaN (e4m3fn) or infinity (e5m2), and a NaN mask sets the NaN code. So the result is exact for
+ * every input (the exhaustive test checks all 2^32 float32 patterns against torch), and the only
+ * "fix-up" left is counting: underflows branch-free while narrowing to bytes (a quarter of a
+ * checkpoint's values can become zero in e4m3fn, too many for a branch), and the rare NaN,
+ * infinite and overflowing inputs one by one, only in blocks that hold any.
  *
- * <p>The second pass narrows to bytes and counts what was lost: underflows with a branch-free
- * comparison (a quarter of a checkpoint's values can become zero in e4m3fn, too many for a
- * branch), NaN, infinity and overflow behind a branch that is rarely taken.
+ * <p>Why several small loops rather than one: C2 vectorises a loop only if it unrolls it, and it
+ * unrolls only loop bodies below a size limit; the whole computation in one body is over that
+ * limit on JDK 17 and 25 and then runs about ten times slower than these loops together
+ * (measured while writing this; {@code KernelBenchmarks} has the figures). Int-to-byte stores do
+ * not vectorise, so the narrowing loop is the one that also counts.
+ *
+ * <p>Holds two scratch arrays: one instance per {@link ElementConverter}, not thread-safe.
  */
 final class Float8Narrowing {
     private final int bias;
@@ -32,6 +37,8 @@ final class Float8Narrowing {
     private final int zeroMax;
     /** Inputs from this magnitude on become NaN (e4m3fn) or infinity (e5m2), or are NaN or infinite. */
     private final int overflowFrom;
+    private int[] normal;
+    private int[] subnormal;
 
     private Float8Narrowing(int bias, int mantissaBits, int clampCode, int zeroMax, int overflowFrom) {
         this.bias = bias;
@@ -55,70 +62,102 @@ final class Float8Narrowing {
     }
 
     /**
-     * Narrows {@code n} float32 bit patterns {@code a} to float8 bytes {@code r}, using {@code h}
-     * as scratch, and counts what was lost.
+     * Narrows {@code n} float32 bit patterns {@code a} (at most {@code a.length}) to float8 bytes
+     * {@code r}, and counts what was lost.
      *
      * @param d the float64 inputs {@code a} was rounded from, or null if {@code a} is the input:
      *     a float64 is counted by its own value (1e300 overflowed, it was not infinite)
      */
-    void narrow(int[] a, long[] d, int[] h, byte[] r, int n, ConversionStats stats) {
-        roundAll(a, h, n);
+    void narrow(int[] a, long[] d, byte[] r, int n, ConversionStats stats) {
+        if (normal == null || normal.length < a.length) {
+            normal = new int[a.length];
+            subnormal = new int[a.length];
+        }
+        int[] codes = normal;
+        roundNormal(a, codes, n);
+        roundSubnormal(a, subnormal, n);
+        combine(a, codes, subnormal, n);
         if (d == null) {
-            narrowAndCount(a, h, r, n, stats);
+            narrowAndCount(a, codes, r, n, stats);
         } else {
-            narrowAndCountF64(d, h, r, n, stats);
+            narrowAndCountF64(d, codes, r, n, stats);
         }
     }
 
-    /** The first pass: every element's float8 code (sign included) in {@code h}; no branch. */
-    private void roundAll(int[] a, int[] h, int n) {
-        // Loop invariants as locals, so the JIT keeps them in registers.
+    /** The code of each magnitude read as a normal number (meaningless outside the normal range). */
+    private void roundNormal(int[] a, int[] h, int n) {
+        // loop invariants in locals, so the JIT keeps them in registers
         final int dropped = 23 - mantissaBits;
         final int rebias = (127 - bias) << 23;
         final int roundHalf = (1 << (dropped - 1)) - 1;
-        // Biased float32 exponents: the format's smallest normal is 2^(1 - bias); the first
-        // exponent whose values can round to a non-zero subnormal is mantissaBits + 1 below it.
+        for (int i = 0; i < n; i++) {
+            int m = a[i] & 0x7FFF_FFFF;
+            h[i] = (m - rebias + roundHalf + ((m >>> dropped) & 1)) >>> dropped;
+        }
+    }
+
+    /**
+     * The code of each magnitude read as a subnormal (its count of the smallest subnormal), and
+     * zero below the first float32 exponent that can round to one (meaningless above).
+     */
+    private void roundSubnormal(int[] a, int[] s, int n) {
+        // the first biased float32 exponent whose values can round to a non-zero subnormal:
+        // mantissaBits + 1 below the format's smallest normal, 2^(1 - bias)
+        final int first = 128 - bias - mantissaBits - 1;
+        for (int i = 0; i < n; i++) {
+            int m = a[i] & 0x7FFF_FFFF;
+            int e = m >>> 23;
+            // the value is significand * 2^(e - first - 24) units: scale by 2^(e - first) (1, 2, 4
+            // or 8, as (c - e) >> 31 is -1 exactly when e > c), round at bit 24
+            int scale = 1 + (((first - e) >> 31) & 1) + (((first + 1 - e) >> 31) & 2) + (((first + 2 - e) >> 31) & 4);
+            int scaled = ((m & 0x7F_FFFF) | 0x80_0000) * scale;
+            s[i] = ((scaled + 0x7F_FFFF + ((scaled >>> 24) & 1)) >>> 24) & ~((e - first) >> 31);
+        }
+    }
+
+    /** Each element's final code in {@code h}: normal or subnormal, clamped, NaN, signed. */
+    private void combine(int[] a, int[] h, int[] s, int n) {
         final int firstNormal = 128 - bias;
-        final int firstSubnormal = firstNormal - mantissaBits - 1;
         final int clamp = clampCode;
         for (int i = 0; i < n; i++) {
             int x = a[i];
             int m = x & 0x7FFF_FFFF;
-            int e = m >>> 23;
-            int normal = (m - rebias + roundHalf + ((m >>> dropped) & 1)) >>> dropped;
-            // A subnormal result counts units of the smallest subnormal, 2^(e - firstSubnormal - 24)
-            // times the significand: scale it by 2^(e - firstSubnormal) (1, 2, 4 or 8; a multiply,
-            // as the term (c - e) >> 31 is -1 exactly when e > c), then round at bit 24.
-            int scale = 1 + (((firstSubnormal - e) >> 31) & 1) + (((firstSubnormal + 1 - e) >> 31) & 2)
-                    + (((firstSubnormal + 2 - e) >> 31) & 4);
-            int scaled = ((m & 0x7F_FFFF) | 0x80_0000) * scale;
-            int subnormal = (scaled + 0x7F_FFFF + ((scaled >>> 24) & 1)) >>> 24;
-            int isNormal = (firstNormal - 1 - e) >> 31;
-            int isSubnormal = ~((e - firstSubnormal) >> 31) & ~isNormal;
-            int code = Math.min((normal & isNormal) | (subnormal & isSubnormal), clamp);
+            int isNormal = (firstNormal - 1 - (m >>> 23)) >> 31;
+            int code = (h[i] & isNormal) | (s[i] & ~isNormal);
+            int above = (clamp - code) >> 31;
+            code ^= (code ^ clamp) & above;
             int isNaN = (FloatBits.F32_INFINITY - m) >> 31;
             h[i] = ((x >>> 24) & 0x80) | code | (isNaN & 0x7F);
         }
     }
 
-    /** The second pass for float32 inputs: bytes out; underflows counted without a branch. */
+    /** For float32 inputs: bytes out and underflows counted, branch-free; then the rare high ones. */
     private void narrowAndCount(int[] a, int[] h, byte[] r, int n, ConversionStats stats) {
         final int zero = zeroMax;
         final int high = overflowFrom;
-        long underflows = 0;
+        int underflows = 0;
         for (int i = 0; i < n; i++) {
             int m = a[i] & 0x7FFF_FFFF;
             // 1 when 0 < m <= zeroMax: both terms negative
             underflows += ((m - 1 - zero) & -m) >>> 31;
-            if (m >= high) {
-                stats.countSpecial(m > FloatBits.F32_INFINITY, m == FloatBits.F32_INFINITY, false, false);
-            }
             r[i] = (byte) h[i];
         }
         stats.underflows += underflows;
+        int highs = 0;
+        for (int i = 0; i < n; i++) {
+            highs += (high - 1 - (a[i] & 0x7FFF_FFFF)) >>> 31;
+        }
+        if (highs > 0) {
+            for (int i = 0; i < n; i++) {
+                int m = a[i] & 0x7FFF_FFFF;
+                if (m >= high) {
+                    stats.countSpecial(m > FloatBits.F32_INFINITY, m == FloatBits.F32_INFINITY, false, false);
+                }
+            }
+        }
     }
 
-    /** The second pass for float64 inputs, counted by their own values (rare: no need for speed). */
+    /** For float64 inputs: bytes out, each counted by its own value (float64 weights are rare: no need for speed). */
     private void narrowAndCountF64(long[] d, int[] h, byte[] r, int n, ConversionStats stats) {
         for (int i = 0; i < n; i++) {
             int code = h[i];
