@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# JMH micro-benchmarks of prune's inner loops (fp32->fp16/bf16 conversion, reading and writing a tensor).
+# JMH micro-benchmarks of prune's inner loops (fp32->fp16/bf16/fp8 and fp16->fp8 conversion, reading and writing a tensor).
 #   testdata/bench/jmh.sh [JMH OPTIONS...]     e.g.  testdata/bench/jmh.sh convertF32ToF16 -f 1 -wi 2 -i 3
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -26,12 +26,15 @@ public final class ConversionStats {
         return nanInputs;
     }
 
-    /** Input values that were ±infinity (they stay infinite). */
+    /** Input values that were ±infinity (they stay infinite; float8 e4m3fn, which has none, makes them NaN). */
     public long infinityInputs() {
         return infinityInputs;
     }
 
-    /** Finite input values too large for the target type, written as ±infinity. */
+    /**
+     * Finite input values too large for the target type, written as ±infinity, or as NaN in
+     * float8 e4m3fn, which has no infinity.
+     */
     public long overflows() {
         return overflows;
     }
@@ -41,7 +44,7 @@ public final class ConversionStats {
         return underflows;
     }
 
-    /** True if some finite, non-zero value became infinite or zero. */
+    /** True if some finite, non-zero value became infinite (or NaN) or zero. */
     public boolean lostValues() {
         return overflows != 0 || underflows != 0;
     }

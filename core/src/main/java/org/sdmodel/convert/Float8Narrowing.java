@@ -9,16 +9,16 @@ import org.sdmodel.DType;
  * <p>Every element's result is computed with adds, masks, shifts and a multiply, with no branch
  * and no float operation, so the JIT compiles the loops to SIMD instructions. Unlike half,
  * float8's subnormal range is where ordinary weights live (e4m3fn's smallest normal is 2^-6 =
- * 0.0156, and trained weights are mostly smaller than 0.05), so subnormals cannot be left to a
- * slow path: the scalar reference rounds them by a float addition; here the significand is scaled
+ * 0.0156, and weights of a few hundredths are typical), so subnormals cannot be left to a slow
+ * path: the scalar reference rounds them by a float addition; here the significand is scaled
  * by 2^k (k = 0..3, from the exponent; a multiply, as per-element shift counts do not vectorise)
  * and rounded at a fixed bit. Overflow and NaN come out of the same arithmetic: the normal
  * formula gives any magnitude past the format's range a code above its largest, which is clamped
  * to NaN (e4m3fn) or infinity (e5m2), and a NaN mask sets the NaN code. So the result is exact for
  * every input (the exhaustive test checks all 2^32 float32 patterns against torch), and the only
- * "fix-up" left is counting: underflows branch-free while narrowing to bytes (a quarter of a
- * checkpoint's values can become zero in e4m3fn, too many for a branch), and the rare NaN,
- * infinite and overflowing inputs one by one, only in blocks that hold any.
+ * "fix-up" left is counting: underflows branch-free while narrowing to bytes (4% of weights drawn
+ * from N(0, 0.02) are below e4m3fn's 2^-10 and become zero, too many for a branch), and the rare
+ * NaN, infinite and overflowing inputs one by one, only in blocks that hold any.
  *
  * <p>Why several small loops rather than one: C2 vectorises a loop only if it unrolls it, and it
  * unrolls only loop bodies below a size limit; the whole computation in one body is over that

@@ -19,6 +19,7 @@ import org.sdmodel.prune.EmaPolicy;
  *     which prune never writes
  * @param outputBytes the exact size of the file {@code sdmodel prune} writes at each precision
  *     ({@code fp16} is prune's default; {@code keep} changes no dtype), header and metadata included
+ *     (so the two float8 precisions may differ by a few bytes: their names in the metadata)
  */
 public record PruneEstimate(EmaPolicy ema, long inputBytes, int droppedTensors, long droppedTensorBytes,
         long topLevelTensorBytes, Map<Precision, Long> outputBytes) {
