@@ -32,6 +32,12 @@ package org.sdmodel.convert;
  *   <li>float64 NaN to float32 keeps the sign and the top 23 payload bits and sets the quiet bit
  *       (x86 {@code cvtsd2ss}), so a NaN whose payload is only in the low bits becomes
  *       {@code 0x7FC00000}.
+ *   <li>float8 e4m3fn has no infinity: magnitudes above 464, infinities and NaNs become NaN
+ *       ({@code 0x7F} with the sign), not 448. float8 e5m2 overflows to infinity from 61440;
+ *       its NaN is {@code 0x7F} with the sign, the payload dropped. Both round subnormals, to
+ *       nearest even like every other target.
+ *   <li>The NaN results above are those of torch's contiguous (vectorised) loops, the ones a
+ *       state dict's tensors go through; torch 2.11's tables were made that way.
  * </ul>
  */
 public final class FloatBits {
