@@ -37,7 +37,8 @@ final class Float8Narrowing {
     private final int zeroMax;
     /** Inputs from this magnitude on become NaN (e4m3fn) or infinity (e5m2), or are NaN or infinite. */
     private final int overflowFrom;
-    private int[] normal;
+    private int[] codes;
+    private int[] oddCodes;
     private int[] subnormal;
 
     private Float8Narrowing(int bias, int mantissaBits, int clampCode, int zeroMax, int overflowFrom) {
@@ -69,19 +70,48 @@ final class Float8Narrowing {
      *     a float64 is counted by its own value (1e300 overflowed, it was not infinite)
      */
     void narrow(int[] a, long[] d, byte[] r, int n, ConversionStats stats) {
-        if (normal == null || normal.length < a.length) {
-            normal = new int[a.length];
-            subnormal = new int[a.length];
-        }
-        int[] codes = normal;
-        roundNormal(a, codes, n);
-        roundSubnormal(a, subnormal, n);
-        combine(a, codes, subnormal, n);
+        scratch(a.length);
+        codes(a, codes, n);
         if (d == null) {
             narrowAndCount(a, codes, r, n, stats);
         } else {
             narrowAndCountF64(d, codes, r, n, stats);
         }
+    }
+
+    /**
+     * Narrows {@code 2n} float32 values given as two streams, {@code even} holding elements 0, 2,
+     * 4, ... and {@code odd} elements 1, 3, 5, ..., to {@code 2n} float8 bytes in element order.
+     * For 16-bit inputs, which are read two to an int: loops over short arrays do not vectorise
+     * (C2 on JDK 17 and 25), loops over the two halves of ints do.
+     */
+    void narrowPairs(int[] even, int[] odd, byte[] r, int n, ConversionStats stats) {
+        scratch(even.length);
+        codes(even, codes, n);
+        codes(odd, oddCodes, n);
+        countF32(even, n, stats);
+        countF32(odd, n, stats);
+        int[] e = codes;
+        int[] o = oddCodes;
+        for (int i = 0; i < n; i++) {
+            r[2 * i] = (byte) e[i];
+            r[2 * i + 1] = (byte) o[i];
+        }
+    }
+
+    private void scratch(int length) {
+        if (codes == null || codes.length < length) {
+            codes = new int[length];
+            oddCodes = new int[length];
+            subnormal = new int[length];
+        }
+    }
+
+    /** Every element's float8 code, sign included, in {@code h}: three branch-free loops. */
+    private void codes(int[] a, int[] h, int n) {
+        roundNormal(a, h, n);
+        roundSubnormal(a, subnormal, n);
+        combine(a, h, subnormal, n);
     }
 
     /** The code of each magnitude read as a normal number (meaningless outside the normal range). */
@@ -134,7 +164,6 @@ final class Float8Narrowing {
     /** For float32 inputs: bytes out and underflows counted, branch-free; then the rare high ones. */
     private void narrowAndCount(int[] a, int[] h, byte[] r, int n, ConversionStats stats) {
         final int zero = zeroMax;
-        final int high = overflowFrom;
         int underflows = 0;
         for (int i = 0; i < n; i++) {
             int m = a[i] & 0x7FFF_FFFF;
@@ -143,6 +172,24 @@ final class Float8Narrowing {
             r[i] = (byte) h[i];
         }
         stats.underflows += underflows;
+        countHigh(a, n, stats);
+    }
+
+    /** Counts the losses of float32 inputs: underflows, then the rare high ones; both branch-free but for those. */
+    private void countF32(int[] a, int n, ConversionStats stats) {
+        final int zero = zeroMax;
+        int underflows = 0;
+        for (int i = 0; i < n; i++) {
+            int m = a[i] & 0x7FFF_FFFF;
+            underflows += ((m - 1 - zero) & -m) >>> 31;
+        }
+        stats.underflows += underflows;
+        countHigh(a, n, stats);
+    }
+
+    /** Counts NaN and infinite inputs and those that overflow: found by a sum, then classified one by one. */
+    private void countHigh(int[] a, int n, ConversionStats stats) {
+        final int high = overflowFrom;
         int highs = 0;
         for (int i = 0; i < n; i++) {
             highs += (high - 1 - (a[i] & 0x7FFF_FFFF)) >>> 31;
