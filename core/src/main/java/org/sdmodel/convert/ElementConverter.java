@@ -25,6 +25,8 @@ import org.sdmodel.DType;
 public final class ElementConverter {
     /** Elements per inner block: a route's two scratch arrays (at most 24 KiB) stay in L1 cache. */
     private static final int BLOCK = 2048;
+    /** Pairs of halves searched at a time for the few that need the exact widening. */
+    private static final int WIDEN_RUN = 32;
 
     private enum Route {
         F32_F16, F32_BF16, F64_F16, F64_BF16, F64_F32, F16_F32, BF16_F32, F16_BF16, BF16_F16,
@@ -375,9 +377,12 @@ public final class ElementConverter {
 
     /**
      * Pairs of halves (two to an int) to float32, like the narrowing kernels in two steps: the
-     * normal halves' formula (rebias the exponent, shift) on every element, branch-free; then,
-     * only in blocks that hold any, the exact conversion of those whose exponent field is all
-     * zeros (zero, subnormal) or all ones (infinity, NaN).
+     * normal halves' formula (rebias the exponent, shift) on every element, branch-free; then the
+     * exact conversion of those whose exponent field is all zeros (zero, subnormal) or all ones
+     * (infinity, NaN), looked for in runs of {@value #WIDEN_RUN} pairs: weights drawn from N(0,
+     * 0.02) are subnormal in fp16 (below 2^-14) 2 to 3 times in a thousand, so nearly every block
+     * has one, and fixing up only the runs that do took half to a third of the time of scanning
+     * the whole block one element at a time (JDK 17 and 25).
      */
     private static void widenF16Pairs(int[] w, int[] even, int[] odd, int n) {
         for (int i = 0; i < n; i++) {
@@ -385,12 +390,16 @@ public final class ElementConverter {
             even[i] = ((x & 0x8000) << 16) | (((x & 0x7FFF) + (112 << 10)) << 13);
             odd[i] = (x & 0x8000_0000) | ((((x >>> 16) & 0x7FFF) + (112 << 10)) << 13);
         }
-        int special = 0;
-        for (int i = 0; i < n; i++) {
-            special += zeroOrMaxExponent16(w[i] & 0x7C00) + zeroOrMaxExponent16((w[i] >>> 16) & 0x7C00);
-        }
-        if (special > 0) {
-            for (int i = 0; i < n; i++) {
+        for (int start = 0; start < n; start += WIDEN_RUN) {
+            int end = Math.min(n, start + WIDEN_RUN);
+            int special = 0;
+            for (int i = start; i < end; i++) {
+                special += zeroOrMaxExponent16(w[i] & 0x7C00) + zeroOrMaxExponent16((w[i] >>> 16) & 0x7C00);
+            }
+            if (special == 0) {
+                continue;
+            }
+            for (int i = start; i < end; i++) {
                 if (zeroOrMaxExponent16(w[i] & 0x7C00) != 0) {
                     even[i] = FloatBits.f16ToF32(w[i]);
                 }
