@@ -1,0 +1,144 @@
+package org.sdmodel.engine;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.sdmodel.DType;
+import org.sdmodel.safetensors.SafetensorsWriter;
+
+/**
+ * What an output file will hold, decided before a byte of tensor data is read: each output
+ * tensor's name and the {@link Expr expression} its values come from, the {@code __metadata__},
+ * the files it reads (never to be overwritten), and side files to copy beside it. Planners make
+ * one ({@code PrunePlanner}, {@link org.sdmodel.merge.MergePlanner},
+ * {@link org.sdmodel.component.ComponentPlanner}); {@link ModelWriter} writes it. Immutable.
+ */
+public final class TensorPlan {
+
+    /** One output tensor: its name and how its values are computed. */
+    public record Entry(String name, Expr expr) {
+        public Entry {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(expr, "expr");
+        }
+
+        public DType dtype() {
+            return expr.dtype();
+        }
+
+        public long[] shape() {
+            return expr.shape();
+        }
+    }
+
+    /**
+     * A file copied beside the output: {@code source} becomes the output's name without its
+     * extension (and without {@code .zst}) plus {@code suffix}, as the web UI pairs a checkpoint
+     * with {@code <stem>.yaml}.
+     */
+    public record Sidecar(Path source, String suffix) {
+        public Sidecar {
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(suffix, "suffix");
+        }
+    }
+
+    private final List<Entry> entries;
+    private final Map<String, String> metadata;
+    private final Set<Path> inputs;
+    private final List<Sidecar> sidecars;
+
+    private TensorPlan(List<Entry> entries, Map<String, String> metadata, Set<Path> inputs, List<Sidecar> sidecars) {
+        this.entries = Collections.unmodifiableList(new ArrayList<>(entries));
+        this.metadata = metadata == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+        this.inputs = Collections.unmodifiableSet(new LinkedHashSet<>(inputs));
+        this.sidecars = Collections.unmodifiableList(new ArrayList<>(sidecars));
+    }
+
+    /** A plan of these entries (in any order: the file orders them as safetensors does) and metadata. */
+    public static TensorPlan of(List<Entry> entries, Map<String, String> metadata) {
+        return new TensorPlan(entries, metadata, Set.of(), List.of());
+    }
+
+    /** The output tensors, in the order the planner decided them. */
+    public List<Entry> entries() {
+        return entries;
+    }
+
+    /** The {@code __metadata__} to write, in order; null for none. */
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    /** The files the plan reads: the output may not be one of them. */
+    public Set<Path> inputs() {
+        return inputs;
+    }
+
+    /** Files to copy beside the output. */
+    public List<Sidecar> sidecars() {
+        return sidecars;
+    }
+
+    /** This plan reading these files too. */
+    public TensorPlan withInputs(Path... files) {
+        Set<Path> all = new LinkedHashSet<>(inputs);
+        for (Path p : files) {
+            if (p != null) {
+                all.add(p);
+            }
+        }
+        return new TensorPlan(entries, metadata, all, sidecars);
+    }
+
+    /** This plan with other metadata (null for none). */
+    public TensorPlan withMetadata(Map<String, String> m) {
+        return new TensorPlan(entries, m, inputs, sidecars);
+    }
+
+    /** This plan with a side file. */
+    public TensorPlan withSidecar(Sidecar s) {
+        List<Sidecar> all = new ArrayList<>(sidecars);
+        all.add(s);
+        return new TensorPlan(entries, metadata, inputs, all);
+    }
+
+    /** The entry named {@code name}, or null. */
+    public Entry entry(String name) {
+        for (Entry e : entries) {
+            if (e.name().equals(name)) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Bytes of tensor data the output holds. */
+    public long outputTensorBytes() {
+        long sum = 0;
+        for (Entry e : entries) {
+            sum += e.expr().byteSize();
+        }
+        return sum;
+    }
+
+    /**
+     * The output's layout: header, offsets, size.
+     *
+     * @throws IllegalArgumentException if a name cannot be in a safetensors file (empty,
+     *     {@code __metadata__}, repeated, broken Unicode) or the header would be too large
+     */
+    public SafetensorsWriter layout() {
+        List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>(entries.size());
+        for (Entry e : entries) {
+            specs.add(new SafetensorsWriter.TensorSpec(e.name(), e.dtype(), e.shape()));
+        }
+        return new SafetensorsWriter(specs, metadata);
+    }
+}

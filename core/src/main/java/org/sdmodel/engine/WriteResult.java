@@ -1,0 +1,98 @@
+package org.sdmodel.engine;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.sdmodel.convert.ConversionStats;
+import org.sdmodel.zstd.ZstdResult;
+
+/**
+ * What {@link ModelWriter} wrote: where, how many bytes, what the conversions lost per tensor, and
+ * how long each phase took.
+ */
+public final class WriteResult {
+    private final Path target;
+    private final long fileBytes;
+    private final long safetensorsBytes;
+    private final long tensorBytes;
+    private final Map<String, ConversionStats> stats;
+    private final Map<WritePhase, Long> nanos;
+    private final ZstdResult compressed;
+    private final List<Path> sidecars;
+
+    WriteResult(Path target, long fileBytes, long safetensorsBytes, long tensorBytes, Map<String, ConversionStats> stats,
+            Map<WritePhase, Long> nanos, ZstdResult compressed, List<Path> sidecars) {
+        this.target = target;
+        this.fileBytes = fileBytes;
+        this.safetensorsBytes = safetensorsBytes;
+        this.tensorBytes = tensorBytes;
+        this.stats = Collections.unmodifiableMap(new LinkedHashMap<>(stats));
+        this.nanos = Collections.unmodifiableMap(new EnumMap<>(nanos));
+        this.compressed = compressed;
+        this.sidecars = List.copyOf(sidecars);
+    }
+
+    /** The file written. */
+    public Path target() {
+        return target;
+    }
+
+    /** Size of the file written (compressed, with zstd). */
+    public long fileBytes() {
+        return fileBytes;
+    }
+
+    /** Size of the safetensors file (the same as {@link #fileBytes()} unless compressed). */
+    public long safetensorsBytes() {
+        return safetensorsBytes;
+    }
+
+    /** Bytes of tensor data in the output. */
+    public long tensorBytes() {
+        return tensorBytes;
+    }
+
+    /**
+     * What each output tensor's conversions lost, by name: overflows to infinity, underflows to
+     * zero, NaN and infinite inputs (all zero for a tensor written without conversion).
+     */
+    public Map<String, ConversionStats> stats() {
+        return stats;
+    }
+
+    /** The sum of {@link #stats()}. */
+    public ConversionStats total() {
+        ConversionStats t = new ConversionStats();
+        for (ConversionStats s : stats.values()) {
+            t.add(s);
+        }
+        return t;
+    }
+
+    /** Time spent per phase, in nanoseconds (phases that did not run are absent). */
+    public Map<WritePhase, Long> nanos() {
+        return nanos;
+    }
+
+    /** Total time spent, in nanoseconds. */
+    public long totalNanos() {
+        long sum = 0;
+        for (long n : nanos.values()) {
+            sum += n;
+        }
+        return sum;
+    }
+
+    /** The compression's sizes and the SHA-256 of the safetensors file inside; null when not compressed. */
+    public ZstdResult compressed() {
+        return compressed;
+    }
+
+    /** Side files copied beside the output. */
+    public List<Path> sidecars() {
+        return sidecars;
+    }
+}
