@@ -328,6 +328,23 @@ public final class ModelWriter {
         }
     }
 
+    /**
+     * Computes a small expression whole, in memory (CLIP's 77 {@code position_ids}, to say what a
+     * fix changes).
+     *
+     * @return the little-endian bytes of {@code e.dtype()}
+     * @throws org.sdmodel.MemoryLimitException if the values take more than {@code maxBytes}
+     */
+    public static ByteBuffer evaluate(Expr e, int maxBytes) throws IOException {
+        long bytes = e.byteSize();
+        if (bytes > maxBytes) {
+            throw new org.sdmodel.MemoryLimitException("tensor size", bytes, maxBytes);
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        new Evaluator().evaluate(e, 0, (int) e.numel(), out, new ConversionStats());
+        return out.flip();
+    }
+
     /** Compresses the checked plain file into the atomic output and checks the result decompresses to it. */
     private static ZstdResult compress(Path plain, AtomicOutput atomic, WriteOptions options, Map<WritePhase, Long> nanos)
             throws IOException {

@@ -24,12 +24,12 @@ import java.util.Map;
  * <p>The tree: {@link Map} (insertion-ordered) for objects, {@link List} for arrays, {@link String},
  * {@link Num}, {@link Boolean}, and null.
  */
-final class PythonJson {
+public final class PythonJson {
     private PythonJson() {
     }
 
     /** A JSON number kept as its text, so that re-writing it cannot change it. */
-    record Num(String text) {
+    public record Num(String text) {
         @Override
         public String toString() {
             return text;
@@ -46,7 +46,7 @@ final class PythonJson {
      *
      * @throws JsonProcessingException if it is not JSON (the message names the line)
      */
-    static Object parse(String text) throws IOException {
+    public static Object parse(String text) throws IOException {
         try (JsonParser p = JSON.createParser(text)) {
             JsonToken first = p.nextToken();
             if (first == null) {
@@ -95,7 +95,7 @@ final class PythonJson {
     }
 
     /** Writes a tree as {@code json.dump(value, f, indent=4)} does. */
-    static String write(Object value) {
+    public static String write(Object value) {
         StringBuilder out = new StringBuilder();
         write(out, value, 0);
         return out.toString();
@@ -148,6 +148,54 @@ final class PythonJson {
             out.append(']');
         } else {
             throw new IllegalArgumentException("not a JSON value: " + v.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * Writes a tree as {@code json.dumps(value)} does with its defaults: on one line, {@code ", "}
+     * between items and {@code ": "} after keys, {@code ensure_ascii}. A {@link Num} is written as
+     * Python would write the number it reads as: an integer as it is, a float as its
+     * {@link #floatRepr repr} ({@code 1.50} becomes {@code 1.5}). Also takes {@link Double}
+     * (a Python float) and {@link Integer} or {@link Long} (a Python int).
+     */
+    public static String dumps(Object value) {
+        StringBuilder out = new StringBuilder();
+        dumps(out, value);
+        return out.toString();
+    }
+
+    private static void dumps(StringBuilder out, Object v) {
+        if (v instanceof Map) {
+            out.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                out.append(first ? "" : ", ");
+                first = false;
+                string(out, (String) e.getKey());
+                out.append(": ");
+                dumps(out, e.getValue());
+            }
+            out.append('}');
+        } else if (v instanceof List) {
+            out.append('[');
+            boolean first = true;
+            for (Object item : (List<?>) v) {
+                out.append(first ? "" : ", ");
+                first = false;
+                dumps(out, item);
+            }
+            out.append(']');
+        } else if (v instanceof Num) {
+            String text = ((Num) v).text();
+            boolean isFloat = text.indexOf('.') >= 0 || text.indexOf('e') >= 0 || text.indexOf('E') >= 0
+                    || text.endsWith("Infinity") || text.equals("NaN");
+            out.append(isFloat ? floatRepr(Double.parseDouble(text)) : new java.math.BigInteger(text).toString());
+        } else if (v instanceof Double) {
+            out.append(floatRepr((Double) v));
+        } else if (v instanceof Integer || v instanceof Long) {
+            out.append(v);
+        } else {
+            write(out, v, 0); // null, booleans and strings are written alike
         }
     }
 
@@ -291,7 +339,7 @@ final class PythonJson {
      * {@code 1e-05}). The shortest digits are found by rounding the exact value to 1, 2, ... 17
      * significant digits.
      */
-    static String floatRepr(double d) {
+    public static String floatRepr(double d) {
         if (Double.isNaN(d)) {
             return "NaN";
         }
