@@ -1,7 +1,6 @@
 package org.sdmodel.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,18 +8,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sdmodel.ModelFile;
-import org.sdmodel.Tensor;
 import org.sdmodel.component.VaeFile;
 import org.sdmodel.engine.ModelWriter;
 import org.sdmodel.engine.WriteOptions;
 import org.sdmodel.testing.TestFiles;
+import static org.sdmodel.testing.SameTensors.assertSameTensors;
 
 /**
  * Every merge of {@code testdata/merge/cases.json} against what the web UI's merger, transcribed
@@ -63,17 +60,6 @@ class MergeExpectationsTest {
                 ModelFile webui = ModelFile.open(fixture("expected/" + c.get("name").asText() + ".safetensors"))) {
             assertSameTensors(webui.stateDict().tensors(), ours.stateDict().tensors());
             assertEquals(webui.metadata(), ours.metadata());
-        }
-    }
-
-    static void assertSameTensors(Map<String, Tensor> expected, Map<String, Tensor> actual) throws Exception {
-        assertEquals(new TreeSet<>(expected.keySet()), new TreeSet<>(actual.keySet()));
-        for (Map.Entry<String, Tensor> e : expected.entrySet()) {
-            Tensor x = e.getValue();
-            Tensor y = actual.get(e.getKey());
-            assertEquals(x.dtype(), y.dtype(), e.getKey());
-            assertTrue(Arrays.equals(x.shape(), y.shape()), e.getKey() + " " + Arrays.toString(y.shape()));
-            assertEquals(x.readAll(1 << 24), y.readAll(1 << 24), e.getKey() + ": bytes differ");
         }
     }
 }
