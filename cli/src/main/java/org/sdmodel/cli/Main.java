@@ -70,6 +70,8 @@ public final class Main implements Runnable {
         COMMANDS.put("hash", HashCommand.class);
         COMMANDS.put("convert", ConvertCommand.class);
         COMMANDS.put("prune", PruneCommand.class);
+        COMMANDS.put("merge", MergeCommand.class);
+        COMMANDS.put("extract", ExtractCommand.class);
         COMMANDS.put("scan", ScanCommand.class);
         COMMANDS.put("install-v2", InstallV2Command.class);
         COMMANDS.put("compress", CompressCommand.class);

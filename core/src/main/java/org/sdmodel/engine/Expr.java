@@ -128,7 +128,7 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
 
         @Override
         public String toString() {
-            return TorchTypes.pythonFloat(multiplier) + " * " + input;
+            return TorchTypes.pythonFloat(multiplier) + " * " + operand(input);
         }
     }
 
@@ -151,7 +151,7 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
 
         @Override
         public String toString() {
-            return "(" + left + ") + (" + right + ")";
+            return operand(left) + " + " + operand(right);
         }
     }
 
@@ -174,7 +174,7 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
 
         @Override
         public String toString() {
-            return "(" + left + ") - (" + right + ")";
+            return operand(left) + " - " + operand(right);
         }
     }
 
@@ -371,6 +371,13 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
             n = Math.multiplyExact(n, d);
         }
         return n;
+    }
+
+    /** An operand as {@code toString} shows it: in parentheses unless it is a single term. */
+    private static String operand(Expr e) {
+        boolean term = e instanceof Source || e instanceof Zeros || e instanceof Constant || e instanceof Convert
+                || e instanceof Narrow || e instanceof Overwrite || e instanceof Transpose;
+        return term ? e.toString() : "(" + e + ")";
     }
 
     private static void requireSameShape(Expr left, Expr right, String op) {

@@ -89,6 +89,7 @@ public final class MergePlanner {
         } else {
             p.keptFromA.addAll(theta0.keySet());
         }
+        p.missingInC.retainAll(p.merged); // B's keys A lacks are dropped anyway
         if (tb != null) {
             for (String k : tb.keySet()) {
                 if (!ta.containsKey(k)) {

@@ -1,0 +1,137 @@
+package org.sdmodel.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.sdmodel.ModelFile;
+import org.sdmodel.ReadOptions;
+import org.sdmodel.component.ComponentPlanner;
+import org.sdmodel.component.ComponentType;
+import org.sdmodel.engine.WriteResult;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code sdmodel extract}: one component of a checkpoint, as a file of its own. */
+@Command(name = "extract", mixinStandardHelpOptions = true,
+        description = "Write one component of a checkpoint as a file of its own, with the key layout standalone files "
+                + "of that kind have. vae: as the web UI's models/VAE files (first_stage_model.X as X); the default "
+                + "<stem>.vae.safetensors beside the checkpoint is the VAE the web UI pairs with it. unet: as ComfyUI's "
+                + "ModelSave writes it (model.diffusion_model.* unchanged). text-encoder: one file per text encoder, "
+                + "as ComfyUI's CLIPSave writes it (<stem>.clip_l / .clip_h / .clip_g.safetensors; OpenCLIP converted "
+                + "to the transformers layout). Dtypes are kept.")
+final class ExtractCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "MODEL", description = "The checkpoint.")
+    Path model;
+
+    @Option(names = {"-c", "--component"}, required = true, paramLabel = "PART", converter = ComponentConverter.class,
+            description = "vae, unet or text-encoder.")
+    ComponentType component;
+
+    @Option(names = "--dry-run", description = "Show what would be written; write nothing.")
+    boolean dryRun;
+
+    @Mixin
+    WriteOptions write;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PruneCommand.checkZstdLevel(spec, write.zstd);
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path folder = OutputPaths.folder(model, write.out.output);
+        ModelFile file;
+        try {
+            file = ModelFile.open(model, ReadOptions.defaults().withTempDirectory(Files.isDirectory(folder) ? folder : null));
+        } catch (Exception e) {
+            throw Failures.reading(model, e);
+        }
+        try (ModelFile in = file) {
+            List<ComponentPlanner.Extraction> parts;
+            try {
+                parts = ComponentPlanner.extract(in, component);
+            } catch (java.io.IOException e) {
+                throw Failures.reading(model, e);
+            }
+            boolean toFile = write.out.output != null && !Files.isDirectory(write.out.output);
+            if (toFile && parts.size() > 1) {
+                throw new ParameterException(spec.commandLine(), model + " has " + parts.size() + " text encoders ("
+                        + String.join(", ", parts.stream().map(ComponentPlanner.Extraction::name).toList())
+                        + "): give -o a folder");
+            }
+            List<Path> outputs = new ArrayList<>();
+            for (ComponentPlanner.Extraction x : parts) {
+                Path output = OutputPaths.resolve(model, write.out.output,
+                        "." + x.name() + (write.zstd != null ? ".safetensors.zst" : ".safetensors"));
+                OutputPaths.check(model, output, write.out.force || dryRun);
+                outputs.add(output);
+            }
+            ArrayNode summaries = Json.array();
+            for (int i = 0; i < parts.size(); i++) {
+                ComponentPlanner.Extraction x = parts.get(i);
+                Path output = outputs.get(i);
+                ObjectNode s = summaries.addObject();
+                s.put("input", model.toString());
+                s.put("component", component.label());
+                s.put("name", x.name());
+                s.put("output", output.toString());
+                s.put("dry_run", dryRun);
+                s.put("tensors", x.plan().entries().size());
+                s.put("output_tensor_bytes", x.plan().outputTensorBytes());
+                x.leftOut().forEach(s.putArray("left_out")::add);
+                if (dryRun) {
+                    if (!write.out.json) {
+                        out.printf("%s -> %s (dry run: nothing written)%n", model, output);
+                        x.plan().entries().forEach(e -> out.printf("  %s %s%s = %s%n", e.name(), e.dtype(),
+                                java.util.Arrays.toString(e.shape()), e.expr()));
+                        x.leftOut().forEach(k -> out.printf("  leave %s%n", k));
+                    }
+                    continue;
+                }
+                int threads = org.sdmodel.engine.WriteOptions.defaults().threads();
+                WriteResult r = EngineRun.write(x.plan(), output, EngineRun.options(write.out.force, write.verify,
+                        write.zstd, output, threads, new EngineProgress(err, output.getFileName().toString(),
+                                !write.out.quiet && !write.out.json && ProgressBar.terminal())), model.toString());
+                s.put("output_bytes", r.fileBytes());
+                s.put("seconds", r.totalNanos() / 1e9);
+                if (!write.out.json) {
+                    out.printf(Locale.ROOT, "%s -> %s%n  %s: %d tensors, %s in %.1f s%s%n", model, output, x.name(),
+                            x.plan().entries().size(), Sizes.human(r.fileBytes()), r.totalNanos() / 1e9,
+                            x.leftOut().isEmpty() ? "" : "; left out: " + String.join(", ", x.leftOut()));
+                }
+            }
+            if (write.out.json) {
+                out.println(Json.write(summaries.size() == 1 ? summaries.get(0) : summaries));
+            }
+            return ExitCode.OK;
+        }
+    }
+
+    /** {@code vae}, {@code unet}, {@code text-encoder} (also {@code text_encoder}, any case). */
+    static final class ComponentConverter implements CommandLine.ITypeConverter<ComponentType> {
+        @Override
+        public ComponentType convert(String value) {
+            for (ComponentType t : ComponentType.values()) {
+                if (t.label().equalsIgnoreCase(value.replace('_', '-'))) {
+                    return t;
+                }
+            }
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a component: vae, unet or text-encoder");
+        }
+    }
+}

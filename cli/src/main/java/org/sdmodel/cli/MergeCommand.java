@@ -1,0 +1,337 @@
+package org.sdmodel.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.regex.PatternSyntaxException;
+import org.sdmodel.ModelFile;
+import org.sdmodel.ReadOptions;
+import org.sdmodel.component.ComponentPlanner;
+import org.sdmodel.component.VaeFile;
+import org.sdmodel.engine.TensorPlan;
+import org.sdmodel.engine.WriteResult;
+import org.sdmodel.merge.MergeException;
+import org.sdmodel.merge.MergeInput;
+import org.sdmodel.merge.MergeMethod;
+import org.sdmodel.merge.MergeOptions;
+import org.sdmodel.merge.MergePlan;
+import org.sdmodel.merge.MergePlanner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code sdmodel merge}: the web UI's Checkpoint Merger, bit for bit, in bounded memory. */
+@Command(name = "merge", mixinStandardHelpOptions = true,
+        description = "Merge checkpoints exactly as the AUTOMATIC1111 web UI's Checkpoint Merger tab does (the same "
+                + "tensors, bit for bit, and the same metadata and recipe), streaming instead of loading the models "
+                + "into memory. A B: weighted sum, A * (1 - M) + B * M; A B C: add difference, A + (B - C) * M; "
+                + "A alone with --method no-interpolation (to bake a VAE, save as float16, discard weights). Default "
+                + "output: the web UI's name ('0.7(a) + 0.3(b).safetensors') beside A; A's <stem>.yaml config, if "
+                + "any, is copied beside the output.")
+final class MergeCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "MODEL", arity = "1..3", description = "A, then B, then C (.ckpt, .pt, .safetensors, .zst).")
+    List<Path> models;
+
+    @Option(names = "--method", paramLabel = "METHOD", converter = MethodConverter.class,
+            description = "weighted-sum, add-difference or no-interpolation. Default: by the number of models (2, 3, 1).")
+    MergeMethod method;
+
+    @Option(names = {"-m", "--multiplier"}, paramLabel = "M", defaultValue = "0.3",
+            description = "M, from 0 (A) to 1. Default: ${DEFAULT-VALUE}, as the web UI's slider.")
+    double multiplier;
+
+    @Option(names = "--save-as-half", description = "Convert float32 results to float16 (the web UI's \"Save as float16\").")
+    boolean saveAsHalf;
+
+    @Option(names = "--bake-vae", paramLabel = "FILE",
+            description = "Replace the model's VAE (first_stage_model.*) with this VAE file's tensors.")
+    Path bakeVae;
+
+    @Option(names = "--discard", paramLabel = "REGEX",
+            description = "Leave out the tensors whose name this Python regular expression finds (re.search).")
+    String discard;
+
+    @Option(names = "--fix-clip", description = "Reset CLIP's position_ids to int64 arange(77) (not done by the web UI).")
+    boolean fixClip;
+
+    @Option(names = "--dry-run", description = "Show what would be merged, kept and dropped; write nothing (and hash nothing).")
+    boolean dryRun;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: cores, at most 4).")
+    Integer threads;
+
+    @Mixin
+    WriteOptions write;
+
+    @Spec
+    CommandSpec spec;
+
+    /** The options the merge was planned with. */
+    private MergeOptions resolved;
+
+    @Override
+    public Integer call() throws Exception {
+        MergeMethod m = method != null ? method
+                : models.size() == 1 ? MergeMethod.NO_INTERPOLATION : models.size() == 2 ? MergeMethod.WEIGHTED_SUM
+                : MergeMethod.ADD_DIFFERENCE;
+        if (models.size() != m.models()) {
+            throw new ParameterException(spec.commandLine(), m.label() + " takes " + m.models()
+                    + (m.models() == 1 ? " model (A)" : m.models() == 2 ? " models (A B)" : " models (A B C)")
+                    + ", not " + models.size());
+        }
+        if (threads != null && threads < 1) {
+            throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
+        }
+        PruneCommand.checkZstdLevel(spec, write.zstd);
+        MergeOptions options;
+        try {
+            options = new MergeOptions(m, multiplier, saveAsHalf, null, discard, fixClip, "");
+        } catch (PatternSyntaxException e) {
+            throw new ParameterException(spec.commandLine(), "--discard: invalid regular expression: " + e.getDescription());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--multiplier: " + e.getMessage());
+        }
+        int workers = threads != null ? threads : org.sdmodel.engine.WriteOptions.defaults().threads();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path folder = write.out.output != null && Files.isDirectory(write.out.output) ? write.out.output
+                : write.out.output != null ? write.out.output.toAbsolutePath().getParent()
+                : models.get(0).toAbsolutePath().getParent();
+        List<ModelFile> opened = new ArrayList<>();
+        try {
+            List<MergeInput> inputs = new ArrayList<>();
+            for (Path p : models) {
+                ModelFile f = open(p, folder);
+                opened.add(f);
+                inputs.add(new MergeInput(f, p.getFileName().toString(), "-", "-")); // hashed once the plan holds
+            }
+            if (bakeVae != null) {
+                ModelFile vaeFile = open(bakeVae, folder);
+                opened.add(vaeFile);
+                try {
+                    options = options.withBakeVae(VaeFile.load(vaeFile));
+                } catch (java.io.IOException e) {
+                    throw Failures.reading(bakeVae, e);
+                }
+            }
+            boolean outputFile = write.out.output != null && !Files.isDirectory(write.out.output);
+            options = options.withCustomName(outputFile ? OutputPaths.stem(write.out.output) : "");
+            resolved = options;
+            MergePlan plan = plan(inputs, options);
+            Path output = output(plan);
+            for (Path p : plan.tensors().inputs()) {
+                OutputPaths.check(p, output, write.out.force || dryRun);
+            }
+            ObjectNode summary = summary(plan, output);
+            if (dryRun) {
+                if (!write.out.json) {
+                    printDryRun(out, plan, output);
+                } else {
+                    out.println(Json.write(summary));
+                }
+                return ExitCode.OK;
+            }
+            // The recipe records each model's SHA-256: read every input once more, now that the merge is known to work.
+            for (int i = 0; i < inputs.size(); i++) {
+                inputs.set(i, hash(inputs.get(i).file(), err));
+            }
+            plan = plan(inputs, options);
+            TensorPlan tensors = plan.tensors();
+            WriteResult result = EngineRun.write(tensors, output,
+                    EngineRun.options(write.out.force, write.verify, write.zstd, output, workers,
+                            new EngineProgress(err, output.getFileName().toString(),
+                                    !write.out.quiet && !write.out.json && ProgressBar.terminal())),
+                    labelled());
+            summary.put("output_bytes", result.fileBytes());
+            summary.put("seconds", result.totalNanos() / 1e9);
+            ObjectNode metadata = summary.putObject("metadata");
+            tensors.metadata().forEach(metadata::put);
+            if (write.out.json) {
+                out.println(Json.write(summary));
+            } else {
+                printSummary(out, err, plan, output, result);
+            }
+            return ExitCode.OK;
+        } finally {
+            for (ModelFile f : opened) {
+                f.close();
+            }
+        }
+    }
+
+    private MergePlan plan(List<MergeInput> inputs, MergeOptions options) throws CliException {
+        try {
+            return MergePlanner.plan(inputs.get(0), inputs.size() > 1 ? inputs.get(1) : null,
+                    inputs.size() > 2 ? inputs.get(2) : null, options);
+        } catch (MergeException e) {
+            throw new CliException(ExitCode.INVALID_INPUT, "cannot merge " + labelled() + ": " + e.getMessage(), e);
+        } catch (java.io.IOException e) {
+            throw Failures.reading(models.get(0), e);
+        }
+    }
+
+    /** Opens an input; a zstd-compressed one is decompressed into the output's folder. */
+    private static ModelFile open(Path p, Path folder) throws CliException {
+        try {
+            return ModelFile.open(p, ReadOptions.defaults().withTempDirectory(folder));
+        } catch (Exception e) {
+            throw Failures.reading(p, e);
+        }
+    }
+
+    /** The input with the hashes the recipe records (the whole file is read). */
+    private MergeInput hash(ModelFile f, PrintWriter err) throws CliException {
+        long size = f.size();
+        try (ProgressBar bar = write.out.bar(err, "hashing " + f.path().getFileName(), size)) {
+            return MergeInput.of(f, bar::advance);
+        } catch (java.io.IOException e) {
+            throw Failures.reading(f.path(), e);
+        }
+    }
+
+    /** "a.ckpt (A) with b.safetensors (B)". */
+    private String labelled() {
+        StringBuilder s = new StringBuilder();
+        String[] names = {"A", "B", "C"};
+        for (int i = 0; i < models.size(); i++) {
+            s.append(i == 0 ? "" : " with ").append(models.get(i)).append(" (").append(names[i]).append(')');
+        }
+        return s.toString();
+    }
+
+    /** -o as a file, else the web UI's default name in -o's folder or beside A. */
+    private Path output(MergePlan plan) {
+        if (write.out.output != null && !Files.isDirectory(write.out.output)) {
+            return write.out.output;
+        }
+        String name = plan.defaultName() + (write.zstd != null ? ".safetensors.zst" : ".safetensors");
+        Path folder = write.out.output != null ? write.out.output : models.get(0).toAbsolutePath().getParent();
+        return folder.resolve(name);
+    }
+
+    private ObjectNode summary(MergePlan plan, Path output) {
+        ObjectNode s = Json.object();
+        ObjectNode in = s.putObject("inputs");
+        String[] names = {"A", "B", "C"};
+        for (int i = 0; i < models.size(); i++) {
+            in.put(names[i], models.get(i).toString());
+        }
+        s.put("output", output.toString());
+        s.put("dry_run", dryRun);
+        MergeOptions o = resolved;
+        s.put("method", o.method().label());
+        s.put("interp_method", o.method().webUiLabel());
+        s.put("multiplier", o.multiplier());
+        s.put("save_as_half", o.saveAsHalf());
+        s.put("tensors", plan.tensors().entries().size());
+        s.put("output_tensor_bytes", plan.tensors().outputTensorBytes());
+        strings(s.putArray("merged"), plan.merged());
+        strings(s.putArray("channel_merged"), plan.channelMerged());
+        strings(s.putArray("kept_from_a"), plan.keptFromA());
+        strings(s.putArray("only_in_b"), plan.onlyInB());
+        strings(s.putArray("missing_in_c"), plan.missingInC());
+        strings(s.putArray("halved"), plan.halved());
+        s.put("inpainting", plan.inpainting());
+        s.put("instruct_pix2pix", plan.instructPix2Pix());
+        if (plan.vae() != null) {
+            ObjectNode v = s.putObject("bake_vae");
+            v.put("file", bakeVae.toString());
+            strings(v.putArray("replaced"), plan.vae().replaced());
+            strings(v.putArray("unused"), plan.vae().unused());
+        }
+        strings(s.putArray("discarded"), plan.discarded());
+        ArrayNode fixes = s.putArray("clip_fixes");
+        for (ComponentPlanner.ClipFix f : plan.clipFixes()) {
+            fixes.addObject().put("key", f.key()).put("before", f.before()).put("changed", f.changed());
+        }
+        s.put("config", plan.config() == null ? null : plan.config().toString());
+        return s;
+    }
+
+    private static void strings(ArrayNode a, List<String> values) {
+        values.forEach(a::add);
+    }
+
+    private void describe(PrintWriter out, MergePlan plan) {
+        MergeOptions o = resolved;
+        if (o.method() == MergeMethod.NO_INTERPOLATION) {
+            out.printf("  No interpolation: A's %d tensors%n", plan.keptFromA().size());
+        } else {
+            out.printf(Locale.ROOT, "  %s, M = %s: %d tensors merged%s, %d kept from A%s%s%n", o.method().webUiLabel(),
+                    Double.toString(o.multiplier()), plan.merged().size(),
+                    plan.channelMerged().isEmpty() ? "" : " (" + plan.channelMerged().size() + " on its first 4 input channels: "
+                            + (plan.inpainting() ? "inpainting" : "instruct-pix2pix") + " A)",
+                    plan.keptFromA().size(),
+                    plan.onlyInB().isEmpty() ? "" : ", " + plan.onlyInB().size() + " only in B dropped",
+                    plan.missingInC().isEmpty() ? "" : ", " + plan.missingInC().size() + " not in C (difference zero)");
+        }
+        if (o.saveAsHalf()) {
+            out.printf("  save as float16: %d float32 tensors converted%n", plan.halved().size());
+        }
+        if (plan.vae() != null) {
+            out.printf("  VAE baked in: %s (%d tensors replaced%s)%n", bakeVae, plan.vae().replaced().size(),
+                    plan.vae().unused().isEmpty() ? "" : "; " + plan.vae().unused().size()
+                            + (plan.vae().unused().size() == 1 ? " VAE tensor" : " VAE tensors") + " the model lacks ignored");
+        }
+        if (!plan.discarded().isEmpty() || discard != null) {
+            out.printf("  discarded: %d tensors matching '%s'%n", plan.discarded().size(), discard);
+        }
+        for (ComponentPlanner.ClipFix f : plan.clipFixes()) {
+            out.printf("  CLIP %s%n", f);
+        }
+    }
+
+    private void printDryRun(PrintWriter out, MergePlan plan, Path output) {
+        out.printf("%s -> %s (dry run: nothing written)%n", labelled(), output);
+        describe(out, plan);
+        for (TensorPlan.Entry e : plan.tensors().entries()) {
+            // sources named like the output tensor show as A, B, C
+            String expr = e.expr().toString().replace(":" + e.name(), "");
+            out.printf("  %s %s%s = %s%n", e.name(), e.dtype(), java.util.Arrays.toString(e.shape()), expr);
+        }
+        plan.onlyInB().forEach(k -> out.printf("  drop  %s (only in B)%n", k));
+        plan.discarded().forEach(k -> out.printf("  drop  %s (--discard)%n", k));
+        if (plan.config() != null) {
+            out.printf("  config: %s would be copied%n", plan.config());
+        }
+    }
+
+    private void printSummary(PrintWriter out, PrintWriter err, MergePlan plan, Path output, WriteResult r) {
+        out.printf("%s -> %s%n", labelled(), output);
+        describe(out, plan);
+        if (plan.config() != null) {
+            out.printf("  config copied: %s -> %s%n", plan.config().getFileName(), r.sidecars().get(0).getFileName());
+        }
+        out.printf(Locale.ROOT, "  %d tensors, %s in %.1f s%n", plan.tensors().entries().size(), Sizes.human(r.fileBytes()),
+                r.totalNanos() / 1e9);
+        long overflows = r.total().overflows();
+        if (overflows > 0) {
+            err.printf("sdmodel: warning: %d values overflowed to infinity when converted to float16%n", overflows);
+        }
+    }
+
+    /** {@code weighted-sum}, {@code add-difference}, {@code no-interpolation} (also with underscores, any case). */
+    static final class MethodConverter implements picocli.CommandLine.ITypeConverter<MergeMethod> {
+        @Override
+        public MergeMethod convert(String value) {
+            for (MergeMethod m : MergeMethod.values()) {
+                if (m.label().equalsIgnoreCase(value.replace('_', '-'))) {
+                    return m;
+                }
+            }
+            throw new picocli.CommandLine.TypeConversionException("'" + value
+                    + "' is not a method: weighted-sum, add-difference or no-interpolation");
+        }
+    }
+}
