@@ -4,10 +4,14 @@ LatentDiffusion (UNet with model_channels 320, channel multipliers 1,2,4,4, atte
 three levels, context 768), its LitEma copies, a small Adam state, the AutoencoderKL first stage and
 the CLIP ViT-L/14 text encoder, all float32 as in wd-v1-2-full-emma.ckpt (about 7.7 GB at full size).
 
-  /usr/bin/python3 testdata/bench/make_sd_checkpoint.py OUT.ckpt [--width-divisor D]
+  /usr/bin/python3 testdata/bench/make_sd_checkpoint.py OUT.ckpt [--width-divisor D] [--seed N]
+  /usr/bin/python3 testdata/bench/make_sd_checkpoint.py OUT.safetensors --weights-only --dtype f16 --seed N
 
 --width-divisor divides every channel width (UNet, VAE, text encoder), so the file shrinks by
-about D^2: 1 -> 7.7 GB, 2 -> 1.9 GB, 4 -> 0.5 GB. Never commit its output.
+about D^2: 1 -> 7.7 GB, 2 -> 1.9 GB, 4 -> 0.5 GB. --weights-only writes what a released model holds
+(the state dict without EMA copies or optimizer state), in --dtype (float32 or f16: 4.3 or 2.1 GB at
+full width), as safetensors when OUT ends in .safetensors: the merge benchmark's inputs, one seed per
+model. Never commit its output.
 """
 import argparse
 import collections
@@ -226,7 +230,11 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--width-divisor", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--weights-only", action="store_true")
+    ap.add_argument("--dtype", choices=("f32", "f16"), default="f32")
     a = ap.parse_args()
+    if a.weights_only:
+        return weights_only(a)
     torch.manual_seed(a.seed)
     shapes = collections.OrderedDict()
     shapes.update(unet(a.width_divisor))
@@ -253,6 +261,25 @@ def main():
     ckpt = {"epoch": 3, "global_step": 120000, "pytorch-lightning_version": "1.6.0", "state_dict": sd,
             "optimizer_states": [opt], "lr_schedulers": [], "callbacks": {}}
     torch.save(ckpt, a.out)
+    n = sum(t.numel() for t in sd.values())
+    print(f"{a.out}: {len(sd)} tensors, {n:,} elements, {os.path.getsize(a.out):,} bytes", file=sys.stderr)
+
+
+def weights_only(a):
+    """A released checkpoint's content: UNet, VAE, CLIP, schedule buffers; no EMA, no optimizer."""
+    torch.manual_seed(a.seed)
+    dtype = torch.float16 if a.dtype == "f16" else torch.float32
+    sd = collections.OrderedDict()
+    schedule(sd)
+    for part in (unet(a.width_divisor), vae(a.width_divisor), clip(a.width_divisor)):
+        for k, s in part.items():
+            sd[k] = (torch.randn(s) * 0.02).to(dtype)
+    sd["cond_stage_model.transformer.text_model.embeddings.position_ids"] = torch.arange(77).expand((1, -1)).contiguous()
+    if a.out.endswith(".safetensors"):
+        from safetensors.torch import save_file
+        save_file(sd, a.out, metadata={"format": "pt"})
+    else:
+        torch.save({"state_dict": sd}, a.out)
     n = sum(t.numel() for t in sd.values())
     print(f"{a.out}: {len(sd)} tensors, {n:,} elements, {os.path.getsize(a.out):,} bytes", file=sys.stderr)
 
