@@ -9,7 +9,14 @@ import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.sdmodel.engine.ModelWriter;
+import org.sdmodel.engine.WriteOptions;
+import org.sdmodel.engine.WriteResult;
 import org.sdmodel.io.AtomicOutput;
+import org.sdmodel.merge.MergeInput;
+import org.sdmodel.merge.MergeOptions;
+import org.sdmodel.merge.MergePlan;
+import org.sdmodel.merge.MergePlanner;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
 import org.sdmodel.prune.Pruner;
@@ -53,6 +60,30 @@ class ReadmeExampleTest {
         try (ModelFile pruned = ModelFile.open(target)) {
             assertEquals("pt", pruned.metadata().get("format"));
             assertEquals(DType.F16, pruned.stateDict().tensors().get("model.diffusion_model.out.2.bias").dtype());
+        }
+    }
+
+    @Test
+    void mergeExampleWorks() throws Exception {
+        java.nio.file.Files.copy(TestFiles.testdata("merge/a-inpainting.safetensors"), tmp.resolve("sd15-inpainting.ckpt"));
+        java.nio.file.Files.copy(TestFiles.testdata("merge/b.safetensors"), tmp.resolve("dreamshaper.safetensors"));
+        java.nio.file.Files.copy(TestFiles.testdata("merge/c.safetensors"), tmp.resolve("v1-5-pruned.ckpt"));
+        Path here = tmp;
+        java.util.function.Function<String, Path> at = here::resolve;
+        WriteResult[] written = new WriteResult[1];
+        // --- README: Library, merge example (Path.of(x) is at.apply(x): the files are in a temporary folder) ---
+        try (ModelFile a = ModelFile.open(at.apply("sd15-inpainting.ckpt"));
+             ModelFile b = ModelFile.open(at.apply("dreamshaper.safetensors"));
+             ModelFile c = ModelFile.open(at.apply("v1-5-pruned.ckpt"))) {
+            MergePlan plan = MergePlanner.plan(MergeInput.of(a), MergeInput.of(b), MergeInput.of(c),
+                    MergeOptions.addDifference(1.0).withSaveAsHalf(true));
+            WriteResult result = ModelWriter.write(plan.tensors(), at.apply("dreamshaper-inpainting.safetensors"),
+                    WriteOptions.defaults().withVerify(true));   // atomic, self-checked, re-read and compared
+            written[0] = result;
+        }
+        try (ModelFile merged = ModelFile.open(written[0].target())) {
+            assertTrue(merged.metadata().get("sd_merge_recipe").contains("\"is_inpainting\": true"));
+            assertEquals(DType.F16, merged.stateDict().tensors().get("model.diffusion_model.out.2.weight").dtype());
         }
     }
 }
