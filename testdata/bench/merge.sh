@@ -21,20 +21,7 @@ sdmodel=$root/cli/target/sdmodel
 [ -x "$sdmodel" ] || (cd "$root" && ./mvnw -q -B package -DskipTests)
 
 reps=${SDMODEL_BENCH_REPS:-3}
-measure() {  # measure OUTPUT CMD...: median wall time of $reps runs; sets WALL CPU RSS_MB
-  local output=$1; shift
-  : > "$work/runs.txt"
-  for _ in $(seq "$reps"); do
-    rm -f "$output"; sync
-    if ! /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt"; then
-      echo "failed: $*" >&2; cat "$work/err.txt" >&2; exit 1
-    fi
-    cat "$work/time.txt" >> "$work/runs.txt"
-  done
-  read -r WALL user sys rss < <(sort -n "$work/runs.txt" | sed -n "$(( (reps + 1) / 2 ))p")
-  CPU=$(awk "BEGIN {printf \"%.2f\", $user + $sys}")
-  RSS_MB=$((rss / 1024))
-}
+. "$bench/measure.sh"
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "java: $(java -version 2>&1 | head -1); torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"

@@ -20,27 +20,8 @@ divisors=("$@")
 sdmodel=$root/cli/target/sdmodel
 [ -x "$sdmodel" ] || (cd "$root" && ./mvnw -q -B package -DskipTests)
 
-# measure NAME OUTPUT CMD...: runs CMD $reps times under GNU time; sets WALL CPU RSS_MB of the run
-# with the median wall time (single runs vary by 15% or more, mostly in the final fsync). Before
-# each run, OUTPUT is deleted and the deletion synced, untimed: every run writes a new file, as a
-# user's prune does. (Replacing the previous run's output instead would charge each tool for
-# freeing 0.5 to 2 GB of blocks, which on a file system mounted with discard costs 0.2 s or more
-# inside the timed fsync.)
 reps=${SDMODEL_BENCH_REPS:-3}
-measure() {
-  local name=$1 output=$2; shift 2
-  : > "$work/runs.txt"
-  for _ in $(seq "$reps"); do
-    rm -f "$output"; sync
-    if ! /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" >"$work/out.txt" 2>"$work/err.txt"; then
-      echo "$name failed:" >&2; cat "$work/err.txt" >&2; exit 1
-    fi
-    cat "$work/time.txt" >> "$work/runs.txt"
-  done
-  read -r WALL user sys rss < <(sort -n "$work/runs.txt" | sed -n "$(( (reps + 1) / 2 ))p")
-  CPU=$(awk "BEGIN {printf \"%.2f\", $user + $sys}")
-  RSS_MB=$((rss / 1024))
-}
+. "$bench/measure.sh"
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "java: $(java -version 2>&1 | head -1); torch: $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
@@ -56,16 +37,16 @@ for d in "${divisors[@]}"; do
   out=$work/out.safetensors
   rm -f "$out" "$work/conv.safetensors" "$work/torch.ckpt" "$work/floor.bin"
 
-  measure prune "$out" "$sdmodel" prune "$in" -o "$out" --quiet
+  measure "$out" "$sdmodel" prune "$in" -o "$out" --quiet
   p_wall=$WALL p_cpu=$CPU p_rss=$RSS_MB
   outsize=$(stat -c %s "$out")
-  measure convert "$work/conv.safetensors" "$sdmodel" convert "$in" -o "$work/conv.safetensors" --quiet
+  measure "$work/conv.safetensors" "$sdmodel" convert "$in" -o "$work/conv.safetensors" --quiet
   c_wall=$WALL c_cpu=$CPU c_rss=$RSS_MB
   rm -f "$work/conv.safetensors"
-  measure torch "$work/torch.ckpt" /usr/bin/python3 "$bench/torch_prune.py" "$in" "$work/torch.ckpt"
+  measure "$work/torch.ckpt" /usr/bin/python3 "$bench/torch_prune.py" "$in" "$work/torch.ckpt"
   t_wall=$WALL t_cpu=$CPU t_rss=$RSS_MB
   rm -f "$work/torch.ckpt"
-  measure floor "$work/floor.bin" sh -c "cat '$in' > /dev/null && head -c $outsize '$in' > '$work/floor.bin' && sync '$work/floor.bin'"
+  measure "$work/floor.bin" sh -c "cat '$in' > /dev/null && head -c $outsize '$in' > '$work/floor.bin' && sync '$work/floor.bin'"
   f_wall=$WALL f_cpu=$CPU f_rss=$RSS_MB
   rm -f "$work/floor.bin" "$out"
 

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sdmodel.DType;
 import org.sdmodel.ModelFile;
-import org.sdmodel.Tensor;
 import org.sdmodel.convert.FloatBits;
+import org.sdmodel.testing.BytesTensor;
 
 /**
  * Tensors of many chunks, written by several workers: narrow, overwrite and transpose cut at
@@ -23,25 +23,7 @@ class ChunkedEvaluationTest {
     @TempDir
     Path tmp;
 
-    /** A tensor held in memory. */
-    record MemoryTensor(DType dtype, long[] shape, byte[] bytes) implements Tensor {
-        @Override
-        public long[] shape() {
-            return shape.clone();
-        }
-
-        @Override
-        public int read(long position, ByteBuffer dst) {
-            if (position >= bytes.length) {
-                return 0;
-            }
-            int n = (int) Math.min(dst.remaining(), bytes.length - position);
-            dst.put(bytes, (int) position, n);
-            return n;
-        }
-    }
-
-    static MemoryTensor random(DType t, long[] shape, long seed) {
+    static BytesTensor random(DType t, long[] shape, long seed) {
         Random r = new Random(seed);
         long n = 1;
         for (long d : shape) {
@@ -56,15 +38,15 @@ class ChunkedEvaluationTest {
                 b.putShort((short) FloatBits.f32ToF16(Float.floatToRawIntBits(v)));
             }
         }
-        return new MemoryTensor(t, shape, b.array());
+        return new BytesTensor(t, shape, b.array());
     }
 
     @Test
     void inpaintingMergeAcrossChunksIsTheMergeOfTheCopiedChannels() throws Exception {
         int o = 300;
         int hw = 33 * 35;
-        MemoryTensor a = random(DType.F16, new long[] {o, 9, 33, 35}, 1);
-        MemoryTensor b = random(DType.F32, new long[] {o, 4, 33, 35}, 2);
+        BytesTensor a = random(DType.F16, new long[] {o, 9, 33, 35}, 1);
+        BytesTensor b = random(DType.F32, new long[] {o, 4, 33, 35}, 2);
         Expr ea = Expr.source("a", a);
         Expr merged = new Expr.Overwrite(ea, 1, 0,
                 Expr.convert(Expr.weightedSum(new Expr.Narrow(ea, 1, 0, 4), Expr.source("b", b), 0.3), DType.F16));
@@ -74,7 +56,7 @@ class ChunkedEvaluationTest {
         for (int i = 0; i < o; i++) {
             System.arraycopy(a.bytes(), i * 9 * hw * 2, first4, i * 4 * hw * 2, 4 * hw * 2);
         }
-        Expr whole = Expr.convert(Expr.weightedSum(Expr.source("a4", new MemoryTensor(DType.F16, new long[] {o, 4, 33, 35}, first4)),
+        Expr whole = Expr.convert(Expr.weightedSum(Expr.source("a4", new BytesTensor(DType.F16, new long[] {o, 4, 33, 35}, first4)),
                 Expr.source("b", b), 0.3), DType.F16);
         byte[] mergedFirst4 = bytes(ModelWriter.evaluate(whole, 1 << 30));
         byte[] expected = a.bytes().clone();
@@ -88,7 +70,7 @@ class ChunkedEvaluationTest {
     void transposeAndNarrowAcrossChunks() throws Exception {
         int rows = 1500;
         int cols = 700;
-        MemoryTensor t = random(DType.F32, new long[] {rows, cols}, 3);
+        BytesTensor t = random(DType.F32, new long[] {rows, cols}, 3);
         ByteBuffer in = ByteBuffer.wrap(t.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer expected = ByteBuffer.allocate(t.bytes().length).order(ByteOrder.LITTLE_ENDIAN);
         for (int c = 0; c < cols; c++) {

@@ -1,5 +1,7 @@
 package org.sdmodel.safetensors;
 
+import org.sdmodel.testing.BytesTensor;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

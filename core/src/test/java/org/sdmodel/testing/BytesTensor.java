@@ -1,16 +1,16 @@
-package org.sdmodel.safetensors;
+package org.sdmodel.testing;
 
 import java.nio.ByteBuffer;
 import org.sdmodel.DType;
 import org.sdmodel.Tensor;
 
 /** A tensor held in memory, for tests. */
-final class BytesTensor implements Tensor {
+public final class BytesTensor implements Tensor {
     private final DType dtype;
     private final long[] shape;
     private final byte[] bytes;
 
-    BytesTensor(DType dtype, long[] shape, byte[] bytes) {
+    public BytesTensor(DType dtype, long[] shape, byte[] bytes) {
         this.dtype = dtype;
         this.shape = shape.clone();
         this.bytes = bytes.clone();
@@ -29,7 +29,7 @@ final class BytesTensor implements Tensor {
         return shape.clone();
     }
 
-    byte[] bytes() {
+    public byte[] bytes() {
         return bytes.clone();
     }
 
