@@ -3,6 +3,7 @@ package org.sdmodel.engine;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.sdmodel.DType;
+import org.sdmodel.convert.ElementConverter;
 import org.sdmodel.convert.FloatBits;
 
 /**
@@ -24,31 +25,45 @@ import org.sdmodel.convert.FloatBits;
  * </ul>
  *
  * Java's float arithmetic is IEEE binary32 with round-to-nearest-even and no fused operations, so
- * the non-NaN results are exact by construction; NaN bits are set explicitly, because the JVM does
- * not promise which NaN an operation returns.
+ * non-NaN results are exact by construction. Each block is done in passes the JIT compiles to
+ * tight (mostly SIMD) loops: decode to float arrays (a table for half), compute, round to the
+ * result type (with {@link ElementConverter}, the conversion prune uses); then the rare NaN
+ * results get their bits set explicitly, since the JVM does not promise which NaN an operation
+ * returns.
  *
  * <p>Not thread-safe (scratch arrays): one instance per worker.
  */
 final class Arithmetic {
-    /** Elements per block: the scratch arrays (at most 48 KiB) stay in L1/L2 cache. */
+    /** Elements per block: the scratch arrays stay in L1/L2 cache. */
     static final int BLOCK = 2048;
     static final int F32_DEFAULT_NAN = 0xFFC0_0000;
     static final long F64_DEFAULT_NAN = 0xFFF8_0000_0000_0000L;
 
+    /** Every half's float32 bits (exact), so decoding is one load per element. */
+    private static final int[] HALF_TO_FLOAT = new int[1 << 16];
+
+    static {
+        for (int h = 0; h < HALF_TO_FLOAT.length; h++) {
+            HALF_TO_FLOAT[h] = FloatBits.f16ToF32(h);
+        }
+    }
+
     enum Op { ADD, SUBTRACT }
 
-    private final int[] xi = new int[BLOCK];
-    private final int[] yi = new int[BLOCK];
-    private final int[] ri = new int[BLOCK];
+    private final float[] xf = new float[BLOCK];
+    private final float[] yf = new float[BLOCK];
+    private final float[] rf = new float[BLOCK];
+    private final short[] shorts = new short[BLOCK];
     private final long[] xl = new long[BLOCK];
     private final long[] yl = new long[BLOCK];
     private final long[] rl = new long[BLOCK];
-    /** Scratch of the decoders, apart from the operand and result arrays. */
-    private final int[] tmpInts = new int[BLOCK];
-    private final long[] tmpLongs = new long[BLOCK];
+    /** One block of float32 results, for rounding to half or bfloat16 by the converter. */
+    private final ByteBuffer floats = ByteBuffer.allocateDirect(4 * BLOCK).order(ByteOrder.LITTLE_ENDIAN);
+    private final ElementConverter toF16 = ElementConverter.of(DType.F32, DType.F16);
+    private final ElementConverter toBf16 = ElementConverter.of(DType.F32, DType.BF16);
 
     /**
-     * {@code count} elements of {@code multiplier * x} in {@code out}'s dtype ({@link TorchTypes#scaled}).
+     * {@code count} elements of {@code multiplier * x} in {@code outType} ({@link TorchTypes#scaled}).
      * Buffers are read and written from their positions, little-endian; positions are not moved.
      */
     void scale(ByteBuffer x, DType xType, double multiplier, ByteBuffer out, DType outType, int count) {
@@ -59,19 +74,22 @@ final class Arithmetic {
             if (outType == DType.F64) {
                 decodeF64(in, xType, done, n, xl);
                 for (int i = 0; i < n; i++) {
-                    double v = Double.longBitsToDouble(xl[i]);
-                    double r = v * multiplier;
+                    double r = Double.longBitsToDouble(xl[i]) * multiplier;
                     rl[i] = r == r ? Double.doubleToRawLongBits(r) : nanF64(xl[i], 0, false);
                 }
                 encodeF64(rl, o, done, n);
             } else {
-                decodeF32(in, xType, outType, done, n, xi);
+                decodeF32(in, xType, outType, done, n, xf);
                 float m = (float) multiplier;
                 for (int i = 0; i < n; i++) {
-                    float r = Float.intBitsToFloat(xi[i]) * m;
-                    ri[i] = r == r ? Float.floatToRawIntBits(r) : nanF32(xi[i], 0, false);
+                    rf[i] = xf[i] * m;
                 }
-                encodeF32(ri, o, outType, done, n);
+                encodeF32(o, outType, done, n);
+                for (int i = 0; i < n; i++) {
+                    if (rf[i] != rf[i]) {
+                        putNaN(o, outType, done + i, nanF32(inputBits(in, xType, done + i), 0, false));
+                    }
+                }
             }
         }
     }
@@ -95,15 +113,23 @@ final class Arithmetic {
                 }
                 encodeF64(rl, o, done, n);
             } else if (TorchTypes.isFloat(outType)) {
-                decodeF32(xs, xType, outType, done, n, xi);
-                decodeF32(ys, yType, outType, done, n, yi);
-                for (int i = 0; i < n; i++) {
-                    float a = Float.intBitsToFloat(xi[i]);
-                    float b = Float.intBitsToFloat(yi[i]);
-                    float r = add ? a + b : a - b;
-                    ri[i] = r == r ? Float.floatToRawIntBits(r) : nanF32(xi[i], yi[i], true);
+                decodeF32(xs, xType, outType, done, n, xf);
+                decodeF32(ys, yType, outType, done, n, yf);
+                if (add) {
+                    for (int i = 0; i < n; i++) {
+                        rf[i] = xf[i] + yf[i];
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        rf[i] = xf[i] - yf[i];
+                    }
                 }
-                encodeF32(ri, o, outType, done, n);
+                encodeF32(o, outType, done, n);
+                for (int i = 0; i < n; i++) {
+                    if (rf[i] != rf[i]) {
+                        putNaN(o, outType, done + i, nanF32(inputBits(xs, xType, done + i), inputBits(ys, yType, done + i), true));
+                    }
+                }
             } else {
                 decodeInteger(xs, xType, done, n, xl);
                 decodeInteger(ys, yType, done, n, yl);
@@ -136,64 +162,97 @@ final class Arithmetic {
         return F64_DEFAULT_NAN;
     }
 
-    /** float32 to half as torch 2.x's vectorised kernels round a result (F16C: a NaN keeps sign and top payload). */
-    static int f32ToF16(int bits) {
-        if ((bits & 0x7FFF_FFFF) > 0x7F80_0000) {
-            return ((bits >>> 16) & 0x8000) | 0x7E00 | ((bits >>> 13) & 0x3FF);
+    /** A float32 NaN result written as torch 2.x's vectorised kernels round it. */
+    private static void putNaN(ByteBuffer out, DType type, int index, int bits) {
+        int at = out.position() + index * type.elementSize();
+        switch (type) {
+            case F32:
+                out.putInt(at, bits);
+                break;
+            case F16: // F16C: sign, quiet bit, the top 10 payload bits
+                out.putShort(at, (short) (((bits >>> 16) & 0x8000) | 0x7E00 | ((bits >>> 13) & 0x3FF)));
+                break;
+            default:
+                out.putShort(at, (short) FloatBits.BF16_NAN_CONTIGUOUS);
         }
-        return FloatBits.f32ToF16(bits);
+    }
+
+    /** The float32 bits element {@code index} of {@code in} becomes when cast to float32 (for the NaN pass). */
+    private static int inputBits(ByteBuffer in, DType type, int index) {
+        int at = in.position() + index * type.elementSize();
+        switch (type) {
+            case F32: return in.getInt(at);
+            case F16: return HALF_TO_FLOAT[in.getShort(at) & 0xFFFF];
+            case BF16: return FloatBits.bf16ToF32(in.getShort(at));
+            default: return 0; // integers are never NaN
+        }
     }
 
     /**
-     * Reads {@code n} elements of type {@code type} from element {@code from} as float32 bits,
-     * cast to {@code target} first (a float input only widens; an integer is rounded to float32,
-     * then to {@code target}).
+     * Reads {@code n} elements of type {@code type} from element {@code from} as floats, cast to
+     * {@code target} first (a float input only widens; an integer is rounded to float32, then to
+     * {@code target}).
      */
-    private void decodeF32(ByteBuffer in, DType type, DType target, int from, int n, int[] dst) {
+    private void decodeF32(ByteBuffer in, DType type, DType target, int from, int n, float[] dst) {
+        int p = in.position();
         switch (type) {
             case F32:
-                for (int i = 0; i < n; i++) {
-                    dst[i] = in.getInt(in.position() + 4 * (from + i));
-                }
+                in.slice(p + 4 * from, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, 0, n);
                 return;
             case F16:
+                in.slice(p + 2 * from, 2 * n).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(shorts, 0, n);
                 for (int i = 0; i < n; i++) {
-                    dst[i] = FloatBits.f16ToF32(in.getShort(in.position() + 2 * (from + i)));
+                    dst[i] = Float.intBitsToFloat(HALF_TO_FLOAT[shorts[i] & 0xFFFF]);
                 }
                 return;
             case BF16:
+                in.slice(p + 2 * from, 2 * n).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(shorts, 0, n);
                 for (int i = 0; i < n; i++) {
-                    dst[i] = FloatBits.bf16ToF32(in.getShort(in.position() + 2 * (from + i)));
+                    dst[i] = Float.intBitsToFloat((shorts[i] & 0xFFFF) << 16);
                 }
                 return;
             default:
-                decodeInteger(in, type, from, n, tmpLongs);
+                decodeInteger(in, type, from, n, rl);
                 for (int i = 0; i < n; i++) {
-                    int f = Float.floatToRawIntBits((float) tmpLongs[i]);
+                    int f = Float.floatToRawIntBits((float) rl[i]);
                     if (target == DType.F16) {
                         f = FloatBits.f16ToF32(FloatBits.f32ToF16(f));
                     } else if (target == DType.BF16) {
                         f = FloatBits.bf16ToF32(FloatBits.f32ToBf16(f));
                     }
-                    dst[i] = f;
+                    dst[i] = Float.intBitsToFloat(f);
                 }
         }
     }
 
+    /** Writes the block of results {@link #rf} as {@code type}, rounding half and bfloat16 as torch does. */
+    private void encodeF32(ByteBuffer out, DType type, int from, int n) {
+        int p = out.position();
+        if (type == DType.F32) {
+            out.slice(p + 4 * from, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(rf, 0, n);
+            return;
+        }
+        floats.clear();
+        floats.asFloatBuffer().put(rf, 0, n);
+        floats.limit(4 * n);
+        ByteBuffer dst = out.slice(p + 2 * from, 2 * n).order(ByteOrder.LITTLE_ENDIAN);
+        (type == DType.F16 ? toF16 : toBf16).convert(floats, dst, null);
+    }
+
     /** Reads {@code n} elements as float64 bits (exact for every type but a 64-bit integer beyond 2^53). */
     private void decodeF64(ByteBuffer in, DType type, int from, int n, long[] dst) {
+        int p = in.position();
         switch (type) {
             case F64:
                 for (int i = 0; i < n; i++) {
-                    dst[i] = in.getLong(in.position() + 8 * (from + i));
+                    dst[i] = in.getLong(p + 8 * (from + i));
                 }
                 return;
             case F32:
             case F16:
             case BF16:
-                decodeF32(in, type, type, from, n, tmpInts);
                 for (int i = 0; i < n; i++) {
-                    dst[i] = f32ToF64(tmpInts[i]);
+                    dst[i] = f32ToF64(inputBits(in, type, from + i));
                 }
                 return;
             default:
@@ -215,62 +274,17 @@ final class Arithmetic {
 
     private static void decodeInteger(ByteBuffer in, DType type, int from, int n, long[] dst) {
         int p = in.position();
-        switch (type) {
-            case I64:
-                for (int i = 0; i < n; i++) {
-                    dst[i] = in.getLong(p + 8 * (from + i));
-                }
-                return;
-            case I32:
-                for (int i = 0; i < n; i++) {
-                    dst[i] = in.getInt(p + 4 * (from + i));
-                }
-                return;
-            case I16:
-                for (int i = 0; i < n; i++) {
-                    dst[i] = in.getShort(p + 2 * (from + i));
-                }
-                return;
-            case I8:
-                for (int i = 0; i < n; i++) {
-                    dst[i] = in.get(p + from + i);
-                }
-                return;
-            case U8:
-                for (int i = 0; i < n; i++) {
-                    dst[i] = in.get(p + from + i) & 0xFF;
-                }
-                return;
-            case BOOL:
-                for (int i = 0; i < n; i++) {
-                    dst[i] = in.get(p + from + i) != 0 ? 1 : 0;
-                }
-                return;
-            default:
-                throw new IllegalArgumentException("no arithmetic on " + type);
-        }
-    }
-
-    private static void encodeF32(int[] src, ByteBuffer out, DType type, int from, int n) {
-        int p = out.position();
-        switch (type) {
-            case F32:
-                for (int i = 0; i < n; i++) {
-                    out.putInt(p + 4 * (from + i), src[i]);
-                }
-                return;
-            case F16:
-                for (int i = 0; i < n; i++) {
-                    out.putShort(p + 2 * (from + i), (short) f32ToF16(src[i]));
-                }
-                return;
-            case BF16:
-                for (int i = 0; i < n; i++) {
-                    out.putShort(p + 2 * (from + i), (short) FloatBits.f32ToBf16(src[i]));
-                }
-                return;
-            default:
-                throw new IllegalArgumentException("not a float32-computed type: " + type);
+        for (int i = 0; i < n; i++) {
+            int at = p + type.elementSize() * (from + i);
+            switch (type) {
+                case I64: dst[i] = in.getLong(at); break;
+                case I32: dst[i] = in.getInt(at); break;
+                case I16: dst[i] = in.getShort(at); break;
+                case I8: dst[i] = in.get(at); break;
+                case U8: dst[i] = in.get(at) & 0xFF; break;
+                case BOOL: dst[i] = in.get(at) != 0 ? 1 : 0; break;
+                default: throw new IllegalArgumentException("no arithmetic on " + type);
+            }
         }
     }
 
