@@ -143,10 +143,7 @@ final class MergeCommand implements Callable<Integer> {
                 return ExitCode.OK;
             }
             // The recipe records each model's SHA-256: read every input once more, now that the merge is known to work.
-            for (int i = 0; i < inputs.size(); i++) {
-                inputs.set(i, hash(inputs.get(i).file(), err));
-            }
-            plan = plan(inputs, options);
+            plan = plan(hash(inputs, err, workers), options);
             TensorPlan tensors = plan.tensors();
             WriteResult result = EngineRun.write(tensors, output,
                     EngineRun.options(write.out.force, write.verify, write.zstd, output, workers,
@@ -190,13 +187,37 @@ final class MergeCommand implements Callable<Integer> {
         }
     }
 
-    /** The input with the hashes the recipe records (the whole file is read). */
-    private MergeInput hash(ModelFile f, PrintWriter err) throws CliException {
-        long size = f.size();
-        try (ProgressBar bar = write.out.bar(err, "hashing " + f.path().getFileName(), size)) {
-            return MergeInput.of(f, bar::advance);
-        } catch (java.io.IOException e) {
-            throw Failures.reading(f.path(), e);
+    /** The inputs with the hashes the recipe records: every file read whole, several at once. */
+    private List<MergeInput> hash(List<MergeInput> inputs, PrintWriter err, int threads) throws CliException {
+        long total = 0;
+        for (MergeInput in : inputs) {
+            total += in.file().size();
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, Math.min(threads, inputs.size())), r -> {
+                    Thread t = new Thread(r, "sdmodel-hash");
+                    t.setDaemon(true);
+                    return t;
+                });
+        try (ProgressBar bar = write.out.bar(err, "hashing the inputs", total)) {
+            List<java.util.concurrent.Future<MergeInput>> hashed = new ArrayList<>();
+            for (MergeInput in : inputs) {
+                hashed.add(pool.submit(() -> MergeInput.of(in.file(), bar::advance)));
+            }
+            List<MergeInput> out = new ArrayList<>();
+            for (int i = 0; i < hashed.size(); i++) {
+                try {
+                    out.add(hashed.get(i).get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw Failures.reading(inputs.get(i).file().path(), e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliException(ExitCode.OUTPUT_FAILED, "interrupted while hashing", e);
+                }
+            }
+            return out;
+        } finally {
+            pool.shutdown();
         }
     }
 
