@@ -18,6 +18,8 @@ Inputs (tiny SD-shaped models, real key names, every dtype the merger meets):
   vae.pt           a VAE as the web UI's models/VAE holds one: {"state_dict": encoder.*, decoder.*,
                    loss.*, model_ema.decay/num_updates, a key no checkpoint has}
   sd2.ckpt, sdxl.safetensors    for extracting text encoders (OpenCLIP ViT-H; CLIP-L + ViT-bigG)
+  sdxl-b.safetensors            another SDXL, to merge with sdxl.safetensors (its int64 CLIP position_ids
+                                are merged, and become float32, as the web UI merges them)
   broken-clip.safetensors       float position_ids with 75.99999 at 76 (as merges leave them)
 
 Expected outputs, expected/<case>.safetensors: the web UI's run_modelmerger (modules/extras.py, current
@@ -533,6 +535,10 @@ def main():
                   clip("conditioner.embedders.0.transformer.text_model.", F16),
                   open_clip("conditioner.embedders.1.model.", 32, layers=1))
     save(sdxl, "sdxl.safetensors")
+    sdxl_b = merged(unet(4, {"time": F16}), first_stage(F16),
+                    clip("conditioner.embedders.0.transformer.text_model.", BF16),
+                    open_clip("conditioner.embedders.1.model.", 32, layers=1))
+    save(sdxl_b, "sdxl-b.safetensors")
     ids = position_ids().float()
     ids[0, 76] = 75.99999
     save(merged(unet(4, {}), first_stage(), clip(CLIP, ids=ids)), "broken-clip.safetensors")
