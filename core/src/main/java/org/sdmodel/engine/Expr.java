@@ -331,7 +331,7 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      */
     record Transpose(Expr input) implements Expr {
         /** The largest input a transpose takes. */
-        public static final long MAX_BYTES = 64L << 20;
+        public static final long MAX_BYTES = 16L << 20;
 
         public Transpose {
             Objects.requireNonNull(input, "input");
