@@ -62,6 +62,7 @@ final class ExtractCommand implements Callable<Integer> {
             throw Failures.reading(model, e);
         }
         try (ModelFile in = file) {
+            ImportWarnings.print(err, model, in);
             List<ComponentPlanner.Extraction> parts;
             try {
                 parts = ComponentPlanner.extract(in, component);

@@ -114,11 +114,13 @@ final class MergeCommand implements Callable<Integer> {
             for (Path p : models) {
                 ModelFile f = open(p, folder);
                 opened.add(f);
+                ImportWarnings.print(err, p, f);
                 inputs.add(new MergeInput(f, p.getFileName().toString(), "-", "-")); // hashed once the plan holds
             }
             if (bakeVae != null) {
                 ModelFile vaeFile = open(bakeVae, folder);
                 opened.add(vaeFile);
+                ImportWarnings.print(err, bakeVae, vaeFile);
                 try {
                     options = options.withBakeVae(VaeFile.load(vaeFile));
                 } catch (java.io.IOException e) {
