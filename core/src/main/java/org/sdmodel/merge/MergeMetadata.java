@@ -3,7 +3,7 @@ package org.sdmodel.merge;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.sdmodel.hash.PythonJson;
+import org.sdmodel.webui.PythonJson;
 
 /**
  * The {@code __metadata__} the web UI's merger writes with its default settings ("save

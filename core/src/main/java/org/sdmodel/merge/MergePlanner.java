@@ -16,7 +16,7 @@ import org.sdmodel.Tensor;
 import org.sdmodel.component.ComponentPlanner;
 import org.sdmodel.engine.Expr;
 import org.sdmodel.engine.TensorPlan;
-import org.sdmodel.hash.PythonJson;
+import org.sdmodel.webui.PythonJson;
 import org.sdmodel.inspect.Architecture;
 import org.sdmodel.inspect.ArchitectureDetector;
 import org.sdmodel.inspect.ArchitectureVerdict;
