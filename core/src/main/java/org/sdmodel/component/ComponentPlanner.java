@@ -74,15 +74,19 @@ public final class ComponentPlanner {
     public static List<Extraction> extract(ModelFile model, ComponentType type) throws ModelFormatException {
         Map<String, Tensor> tensors = WebUiStateDict.read(model);
         List<Extraction> out = new ArrayList<>();
-        switch (type) {
-            case VAE:
-                out.add(prefixed(model, tensors, "vae", FIRST_STAGE, "", List.of()));
-                break;
-            case UNET:
-                out.add(prefixed(model, tensors, "unet", UNET, UNET, List.of()));
-                break;
-            default:
-                textEncoders(model, tensors, out);
+        try {
+            switch (type) {
+                case VAE:
+                    out.add(prefixed(model, tensors, "vae", FIRST_STAGE, "", List.of()));
+                    break;
+                case UNET:
+                    out.add(prefixed(model, tensors, "unet", UNET, UNET, List.of()));
+                    break;
+                default:
+                    textEncoders(model, tensors, out);
+            }
+        } catch (IllegalArgumentException e) { // a shape the conversion cannot take (a projection too large to transpose)
+            throw new ComponentException("cannot convert its " + describe(type) + ": " + e.getMessage());
         }
         if (out.isEmpty() || out.get(0).plan().entries().isEmpty()) {
             throw new ComponentException("has no " + describe(type) + hint(tensors, type));
