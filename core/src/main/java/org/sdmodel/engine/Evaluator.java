@@ -25,6 +25,9 @@ final class Evaluator {
     private final Map<Long, ElementConverter> converters = new HashMap<>();
     private final List<ByteBuffer> scratch = new ArrayList<>();
     private int depth;
+    /** Float lanes of arithmetic nodes, one per level in use (see {@link Arithmetic}). */
+    private final List<float[]> lanes = new ArrayList<>();
+    private int laneDepth;
     /** The last transposed input, kept for the next chunk of the same tensor. */
     private Expr.Transpose transposed;
     private ByteBuffer transposedInput;
@@ -50,17 +53,21 @@ final class Evaluator {
             ByteBuffer in = operand(c.input(), first, count, stats);
             converter(c.input().dtype(), c.dtype()).convert(in, dst, stats);
             release(1);
-        } else if (e instanceof Expr.Scale) {
+        } else if (Arithmetic.isLane(e.dtype()) && isArithmetic(e)) {
+            float[] values = lane(e, first, count, stats);
+            arithmetic.encode(values, count, e.dtype(), dst);
+            releaseLanes(1);
+        } else if (e instanceof Expr.Scale) { // float64 (an integer input gives float32, a lane)
             Expr.Scale s = (Expr.Scale) e;
             ByteBuffer in = operand(s.input(), first, count, stats);
-            arithmetic.scale(in, s.input().dtype(), s.multiplier(), dst, s.dtype(), count);
+            arithmetic.scaleF64(in, s.input().dtype(), s.multiplier(), dst, count);
             release(1);
         } else if (e instanceof Expr.Add) {
             Expr.Add a = (Expr.Add) e;
-            binary(Arithmetic.Op.ADD, a.left(), a.right(), e.dtype(), first, count, dst, stats);
+            binaryBytes(Arithmetic.Op.ADD, a.left(), a.right(), e.dtype(), first, count, dst, stats);
         } else if (e instanceof Expr.Subtract) {
             Expr.Subtract s = (Expr.Subtract) e;
-            binary(Arithmetic.Op.SUBTRACT, s.left(), s.right(), e.dtype(), first, count, dst, stats);
+            binaryBytes(Arithmetic.Op.SUBTRACT, s.left(), s.right(), e.dtype(), first, count, dst, stats);
         } else if (e instanceof Expr.Zeros) {
             while (dst.hasRemaining()) {
                 dst.put((byte) 0);
@@ -80,12 +87,70 @@ final class Evaluator {
         out.position(out.position() + bytes);
     }
 
-    private void binary(Arithmetic.Op op, Expr left, Expr right, DType type, long first, int count, ByteBuffer dst,
+    private void binaryBytes(Arithmetic.Op op, Expr left, Expr right, DType type, long first, int count, ByteBuffer dst,
             ConversionStats stats) throws IOException {
         ByteBuffer x = operand(left, first, count, stats);
         ByteBuffer y = operand(right, first, count, stats);
-        arithmetic.binary(op, x, left.dtype(), y, right.dtype(), dst, type, count);
+        arithmetic.binaryBytes(op, x, left.dtype(), y, right.dtype(), dst, type, count);
         release(2);
+    }
+
+    private static boolean isArithmetic(Expr e) {
+        return e instanceof Expr.Scale || e instanceof Expr.Add || e instanceof Expr.Subtract;
+    }
+
+    /**
+     * The values of an arithmetic node of float16, bfloat16 or float32 type, in the next lane
+     * (rounded to its type; the caller {@link #releaseLanes releases} it). Operands that are such
+     * nodes too are computed in lanes; others are evaluated to bytes and read into one.
+     */
+    private float[] lane(Expr e, long first, int count, ConversionStats stats) throws IOException {
+        DType type = e.dtype();
+        float[] r = nextLane(count);
+        if (e instanceof Expr.Scale) {
+            Expr.Scale s = (Expr.Scale) e;
+            float[] x = operandLane(s.input(), type, first, count, stats);
+            arithmetic.scale(x, s.multiplier(), r, count, type);
+            releaseLanes(1);
+        } else {
+            boolean add = e instanceof Expr.Add;
+            Expr left = add ? ((Expr.Add) e).left() : ((Expr.Subtract) e).left();
+            Expr right = add ? ((Expr.Add) e).right() : ((Expr.Subtract) e).right();
+            float[] x = operandLane(left, type, first, count, stats);
+            float[] y = operandLane(right, type, first, count, stats);
+            arithmetic.binary(add ? Arithmetic.Op.ADD : Arithmetic.Op.SUBTRACT, x, y, r, count, type);
+            releaseLanes(2);
+        }
+        return r;
+    }
+
+    /** An operand as a lane of {@code type} (which it widens to exactly, or rounds to if it is an integer). */
+    private float[] operandLane(Expr e, DType type, long first, int count, ConversionStats stats) throws IOException {
+        if (Arithmetic.isLane(e.dtype()) && isArithmetic(e)) {
+            return lane(e, first, count, stats);
+        }
+        ByteBuffer bytes = operand(e, first, count, stats);
+        float[] v = nextLane(count);
+        arithmetic.decode(bytes, e.dtype(), type, count, v);
+        release(1);
+        return v;
+    }
+
+    private float[] nextLane(int count) {
+        if (lanes.size() <= laneDepth) {
+            lanes.add(new float[0]);
+        }
+        float[] v = lanes.get(laneDepth);
+        if (v.length < count) {
+            v = new float[count];
+            lanes.set(laneDepth, v);
+        }
+        laneDepth++;
+        return v;
+    }
+
+    private void releaseLanes(int n) {
+        laneDepth -= n;
     }
 
     /**
