@@ -54,14 +54,12 @@ final class ExtractCommand implements Callable<Integer> {
         PruneCommand.checkZstdLevel(spec, write.zstd);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path folder = OutputPaths.folder(model, write.out.output);
-        ModelFile file;
-        try {
-            file = ModelFile.open(model, ReadOptions.defaults().withTempDirectory(Files.isDirectory(folder) ? folder : null));
-        } catch (Exception e) {
-            throw Failures.reading(model, e);
+        OutputTarget target = write.out.output;
+        if (target != null && !target.isFolder()) {
+            OutputPaths.refuseTorchName(target.path());
         }
-        try (ModelFile in = file) {
+        try (RunOutputs made = RunOutputs.prepare(spec, List.of(model), target, dryRun, input -> List.of());
+                ModelFile in = open(made.pendingFolder() != null ? null : OutputPaths.folder(model, target))) {
             ImportWarnings.print(err, model, in);
             List<ComponentPlanner.Extraction> parts;
             try {
@@ -69,7 +67,7 @@ final class ExtractCommand implements Callable<Integer> {
             } catch (java.io.IOException e) {
                 throw Failures.reading(model, e);
             }
-            boolean toFile = write.out.output != null && !Files.isDirectory(write.out.output);
+            boolean toFile = target != null && !target.isFolder();
             if (toFile && parts.size() > 1) {
                 throw new ParameterException(spec.commandLine(), model + " has " + parts.size() + " text encoders ("
                         + String.join(", ", parts.stream().map(ComponentPlanner.Extraction::name).toList())
@@ -79,7 +77,7 @@ final class ExtractCommand implements Callable<Integer> {
             for (ComponentPlanner.Extraction x : parts) {
                 Path output = OutputPaths.resolve(model, write.out.output,
                         "." + x.name() + (write.zstd != null ? ".safetensors.zst" : ".safetensors"));
-                OutputPaths.check(model, output, write.out.force || dryRun);
+                OutputPaths.check(model, output, write.out.force || dryRun, made.pendingFolder());
                 outputs.add(output);
             }
             ArrayNode summaries = Json.array();
@@ -92,6 +90,9 @@ final class ExtractCommand implements Callable<Integer> {
                 s.put("name", x.name());
                 s.put("output", output.toString());
                 s.put("dry_run", dryRun);
+                if (dryRun) {
+                    s.put("output_exists", Files.exists(output));
+                }
                 s.put("tensors", x.plan().entries().size());
                 s.put("output_tensor_bytes", x.plan().outputTensorBytes());
                 x.leftOut().forEach(s.putArray("left_out")::add);
@@ -117,9 +118,18 @@ final class ExtractCommand implements Callable<Integer> {
                 }
             }
             if (write.out.json) {
-                out.println(Json.write(summaries.size() == 1 ? summaries.get(0) : summaries));
+                out.println(Json.write(summaries));
             }
             return ExitCode.OK;
+        }
+    }
+
+    /** Opens the model; a zstd-compressed one is decompressed into {@code folder} (null: the system's temporary folder). */
+    private ModelFile open(Path folder) throws CliException {
+        try {
+            return ModelFile.open(model, ReadOptions.defaults().withTempDirectory(folder));
+        } catch (Exception e) {
+            throw Failures.reading(model, e);
         }
     }
 

@@ -105,11 +105,15 @@ final class MergeCommand implements Callable<Integer> {
         int workers = threads != null ? threads : org.sdmodel.engine.WriteOptions.defaults().threads();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path folder = write.out.output != null && Files.isDirectory(write.out.output) ? write.out.output
-                : write.out.output != null ? write.out.output.toAbsolutePath().getParent()
-                : models.get(0).toAbsolutePath().getParent();
+        OutputTarget target = write.out.output;
+        if (target != null && !target.isFolder()) {
+            OutputPaths.refuseTorchName(target.path());
+        }
         List<ModelFile> opened = new ArrayList<>();
-        try {
+        // one output, whatever the number of models: -o DIR/ is made here (and removed if nothing is written)
+        try (RunOutputs made = RunOutputs.prepare(spec, List.of(models.get(0)), target, dryRun, input -> List.of())) {
+            // a compressed input is decompressed where the output goes (the system's temporary folder in a dry run)
+            Path folder = made.pendingFolder() != null ? null : OutputPaths.folder(models.get(0), target);
             List<MergeInput> inputs = new ArrayList<>();
             for (Path p : models) {
                 ModelFile f = open(p, folder);
@@ -127,20 +131,20 @@ final class MergeCommand implements Callable<Integer> {
                     throw Failures.reading(bakeVae, e);
                 }
             }
-            boolean outputFile = write.out.output != null && !Files.isDirectory(write.out.output);
-            options = options.withCustomName(outputFile ? OutputPaths.stem(write.out.output) : "");
+            options = options.withCustomName(target != null && !target.isFolder() ? OutputPaths.stem(target.path()) : "");
             resolved = options;
             MergePlan plan = plan(inputs, options);
             Path output = output(plan);
             for (Path p : plan.tensors().inputs()) {
-                OutputPaths.check(p, output, write.out.force || dryRun);
+                OutputPaths.check(p, output, write.out.force || dryRun, made.pendingFolder());
             }
             ObjectNode summary = summary(plan, output);
             if (dryRun) {
+                summary.put("output_exists", Files.exists(output));
                 if (!write.out.json) {
                     printDryRun(out, plan, output);
                 } else {
-                    out.println(Json.write(summary));
+                    out.println(Json.write(Json.array().add(summary)));
                 }
                 return ExitCode.OK;
             }
@@ -157,7 +161,7 @@ final class MergeCommand implements Callable<Integer> {
             ObjectNode metadata = summary.putObject("metadata");
             tensors.metadata().forEach(metadata::put);
             if (write.out.json) {
-                out.println(Json.write(summary));
+                out.println(Json.write(Json.array().add(summary)));
             } else {
                 printSummary(out, err, plan, output, result);
             }
@@ -235,12 +239,8 @@ final class MergeCommand implements Callable<Integer> {
 
     /** -o as a file, else the web UI's default name in -o's folder or beside A. */
     private Path output(MergePlan plan) {
-        if (write.out.output != null && !Files.isDirectory(write.out.output)) {
-            return write.out.output;
-        }
         String name = plan.defaultName() + (write.zstd != null ? ".safetensors.zst" : ".safetensors");
-        Path folder = write.out.output != null ? write.out.output : models.get(0).toAbsolutePath().getParent();
-        return folder.resolve(name);
+        return OutputPaths.resolveName(models.get(0), write.out.output, name);
     }
 
     private ObjectNode summary(MergePlan plan, Path output) {

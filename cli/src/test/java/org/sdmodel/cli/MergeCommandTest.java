@@ -62,7 +62,9 @@ class MergeCommandTest {
                 "--save-as-half", "--bake-vae", p("vae.pt"), "--discard", "^model_ema\\.", "--fix-clip", "-o", p("out.safetensors"),
                 "--json", "--verify");
         assertEquals(0, r.exitCode, r.toString());
-        JsonNode j = new ObjectMapper().readTree(r.out);
+        JsonNode all = new ObjectMapper().readTree(r.out);
+        assertTrue(all.isArray() && all.size() == 1, r.out);
+        JsonNode j = all.get(0);
         assertEquals("add-difference", j.get("method").asText());
         assertEquals("Add difference", j.get("interp_method").asText());
         assertTrue(j.get("inpainting").asBoolean());

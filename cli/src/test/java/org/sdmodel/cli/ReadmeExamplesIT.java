@@ -47,7 +47,9 @@ class ReadmeExamplesIT {
     private static final Map<String, String> NOT_RUN = Map.of(
             "./mvnw -B verify", "the build and test suite this test is part of",
             "./mvnw -q -B package -DskipTests && testdata/bench/run.sh 8 4 2 1",
-            "the benchmark: about 10 GB of inputs and an hour; its figures are not asserted");
+            "the benchmark: about 10 GB of inputs and an hour; its figures are not asserted",
+            "./mvnw -q -B package -DskipTests && testdata/bench/merge.sh 4 2 1",
+            "the merge benchmark: about 8.5 GB of inputs; its figures are not asserted");
 
     /** Downloads, which need a server: InstallV2DownloadTest runs these lines against a local one. */
     private static boolean isDownload(String command) {
@@ -73,7 +75,9 @@ class ReadmeExamplesIT {
             "### install-v2", "ReadmeWebUiExamplesIT",
             "#### Downloading the checkpoint", "InstallV2DownloadTest",
             "### hash", "ReadmeWebUiExamplesIT (the sh block; the sample is compared here)",
-            "## Where files go", "ReadmeWebUiExamplesIT");
+            "## Where files go", "ReadmeWebUiExamplesIT",
+            "### merge", "ReadmeMergeExamplesTest (SD-shaped models to merge)",
+            "### extract", "ReadmeMergeExamplesTest (SD-shaped models to take apart)");
 
     record Example(String line, String command, String comment) {
         @Override
