@@ -12,15 +12,12 @@ import org.junit.jupiter.api.io.TempDir;
 import org.sdmodel.engine.ModelWriter;
 import org.sdmodel.engine.WriteOptions;
 import org.sdmodel.engine.WriteResult;
-import org.sdmodel.io.AtomicOutput;
 import org.sdmodel.merge.MergeInput;
 import org.sdmodel.merge.MergeOptions;
 import org.sdmodel.merge.MergePlan;
 import org.sdmodel.merge.MergePlanner;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
-import org.sdmodel.prune.Pruner;
-import org.sdmodel.safetensors.SafetensorsWriter;
 import org.sdmodel.testing.TestFiles;
 
 /** The library examples of the README, as written there, on a bundled fixture. */
@@ -49,13 +46,9 @@ class ReadmeExampleTest {
         Path in = TestFiles.testdata("sd1-train.ckpt");
         Path target = tmp.resolve("pruned.safetensors");
         // --- README: Library, second example ---
-        try (ModelFile model = ModelFile.open(in);
-             AtomicOutput out = AtomicOutput.create(target, false)) {
+        try (ModelFile model = ModelFile.open(in)) {
             PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults());
-            SafetensorsWriter writer = Pruner.writerFor(plan, Map.of("format", "pt"));
-            Pruner.write(plan, writer, out.channel(), Pruner.Progress.NONE);
-            Pruner.checkWritten(writer, out.channel());    // header bytes and size, as meant
-            out.commit();
+            WriteResult result = ModelWriter.write(plan.tensors(plan.metadata(model, true)), target, WriteOptions.defaults());
         }
         try (ModelFile pruned = ModelFile.open(target)) {
             assertEquals("pt", pruned.metadata().get("format"));

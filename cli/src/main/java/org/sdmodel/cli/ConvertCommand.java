@@ -31,13 +31,16 @@ final class ConvertCommand implements Callable<Integer> {
     @Mixin
     WriteOptions write;
 
+    @Mixin
+    SurgeryOptions surgery;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws CliException {
         String suffix = write.zstd != null ? ".safetensors.zst" : ".safetensors";
-        return PruneCommand.runAll(spec, inputs, PruneOptions.lossless().withPrecision(precision), write, false, false,
+        return PruneCommand.runAll(spec, inputs, PruneOptions.lossless().withPrecision(precision), write, surgery, false, false,
                 (input, plan) -> OutputPaths.resolve(input, write.out.output, suffix),
                 input -> RunOutputs.beside(input, write.out.output, List.of(suffix)));
     }

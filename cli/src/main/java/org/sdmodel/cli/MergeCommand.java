@@ -54,16 +54,9 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--save-as-half", description = "Convert float32 results to float16 (the web UI's \"Save as float16\").")
     boolean saveAsHalf;
 
-    @Option(names = "--bake-vae", paramLabel = "FILE",
-            description = "Replace the model's VAE (first_stage_model.*) with this VAE file's tensors.")
-    Path bakeVae;
-
     @Option(names = "--discard", paramLabel = "REGEX",
             description = "Leave out the tensors whose name this Python regular expression finds (re.search).")
     String discard;
-
-    @Option(names = "--fix-clip", description = "Reset CLIP's position_ids to int64 arange(77) (not done by the web UI).")
-    boolean fixClip;
 
     @Option(names = "--dry-run", description = "Show what would be merged, kept and dropped; write nothing (and hash nothing).")
     boolean dryRun;
@@ -73,6 +66,9 @@ final class MergeCommand implements Callable<Integer> {
 
     @Mixin
     WriteOptions write;
+
+    @Mixin
+    SurgeryOptions surgery;
 
     @Spec
     CommandSpec spec;
@@ -96,7 +92,7 @@ final class MergeCommand implements Callable<Integer> {
         PruneCommand.checkZstdLevel(spec, write.zstd);
         MergeOptions options;
         try {
-            options = new MergeOptions(m, multiplier, saveAsHalf, null, discard, fixClip, "");
+            options = new MergeOptions(m, multiplier, saveAsHalf, null, discard, surgery.fixClip, "");
         } catch (PatternSyntaxException e) {
             throw new ParameterException(spec.commandLine(), "--discard: invalid regular expression: " + e.getDescription());
         } catch (IllegalArgumentException e) {
@@ -121,15 +117,10 @@ final class MergeCommand implements Callable<Integer> {
                 ImportWarnings.print(err, p, f);
                 inputs.add(new MergeInput(f, p.getFileName().toString(), "-", "-")); // hashed once the plan holds
             }
-            if (bakeVae != null) {
-                ModelFile vaeFile = open(bakeVae, folder);
-                opened.add(vaeFile);
-                ImportWarnings.print(err, bakeVae, vaeFile);
-                try {
-                    options = options.withBakeVae(VaeFile.load(vaeFile));
-                } catch (java.io.IOException e) {
-                    throw Failures.reading(bakeVae, e);
-                }
+            SurgeryOptions.Vae vae = surgery.openVae(err, folder);
+            if (vae != null) {
+                opened.add(vae.file());
+                options = options.withBakeVae(vae.vae());
             }
             options = options.withCustomName(target != null && !target.isFolder() ? OutputPaths.stem(target.path()) : "");
             resolved = options;
@@ -267,17 +258,8 @@ final class MergeCommand implements Callable<Integer> {
         strings(s.putArray("halved"), plan.halved());
         s.put("inpainting", plan.inpainting());
         s.put("instruct_pix2pix", plan.instructPix2Pix());
-        if (plan.vae() != null) {
-            ObjectNode v = s.putObject("bake_vae");
-            v.put("file", bakeVae.toString());
-            strings(v.putArray("replaced"), plan.vae().replaced());
-            strings(v.putArray("unused"), plan.vae().unused());
-        }
+        SurgeryOptions.put(s, surgery.bakeVae, plan.vae(), plan.clipFixes(), true);
         strings(s.putArray("discarded"), plan.discarded());
-        ArrayNode fixes = s.putArray("clip_fixes");
-        for (ComponentPlanner.ClipFix f : plan.clipFixes()) {
-            fixes.addObject().put("key", f.key()).put("before", f.before()).put("changed", f.changed());
-        }
         s.put("config", plan.config() == null ? null : plan.config().toString());
         return s;
     }
@@ -302,17 +284,10 @@ final class MergeCommand implements Callable<Integer> {
         if (o.saveAsHalf()) {
             out.printf("  save as float16: %d float32 tensors converted%n", plan.halved().size());
         }
-        if (plan.vae() != null) {
-            out.printf("  VAE baked in: %s (%d tensors replaced%s)%n", bakeVae, plan.vae().replaced().size(),
-                    plan.vae().unused().isEmpty() ? "" : "; " + plan.vae().unused().size()
-                            + (plan.vae().unused().size() == 1 ? " VAE tensor" : " VAE tensors") + " the model lacks ignored");
-        }
         if (!plan.discarded().isEmpty() || discard != null) {
             out.printf("  discarded: %d tensors matching '%s'%n", plan.discarded().size(), discard);
         }
-        for (ComponentPlanner.ClipFix f : plan.clipFixes()) {
-            out.printf("  CLIP %s%n", f);
-        }
+        SurgeryOptions.print(out, surgery.bakeVae, plan.vae(), plan.clipFixes());
     }
 
     private void printDryRun(PrintWriter out, MergePlan plan, Path output) {

@@ -56,6 +56,9 @@ final class PruneCommand implements Callable<Integer> {
     @Mixin
     WriteOptions write;
 
+    @Mixin
+    SurgeryOptions surgery;
+
     @Spec
     CommandSpec spec;
 
@@ -72,7 +75,7 @@ final class PruneCommand implements Callable<Integer> {
         String zst = write.zstd != null ? ".zst" : "";
         String swapped = "-ema-pruned.safetensors" + zst;
         String unswapped = "-pruned.safetensors" + zst;
-        return runAll(spec, inputs, options, write, dryRun, true,
+        return runAll(spec, inputs, options, write, surgery, dryRun, true,
                 (input, plan) -> OutputPaths.resolve(input, write.out.output, plan.emaSwapped() > 0 ? swapped : unswapped),
                 input -> RunOutputs.beside(input, write.out.output, List.of(swapped, unswapped)));
     }
@@ -101,7 +104,8 @@ final class PruneCommand implements Callable<Integer> {
      *
      * @param candidates the outputs {@code naming} may give an input, known before it is read
      */
-    static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, WriteOptions write, boolean dryRun,
+    static int runAll(CommandSpec spec, List<Path> inputs, PruneOptions options, WriteOptions write, SurgeryOptions surgery,
+            boolean dryRun,
             boolean recordEmaAndPrecision, PruneJob.Naming naming, Function<Path, List<Path>> candidates)
             throws CliException {
         checkZstdLevel(spec, write.zstd);
@@ -110,13 +114,17 @@ final class PruneCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        try (RunOutputs outputs = RunOutputs.prepare(spec, inputs, write.out.output, dryRun, candidates)) {
+        try (RunOutputs outputs = RunOutputs.prepare(spec, inputs, write.out.output, dryRun, candidates);
+                SurgeryOptions.Vae vae = surgery.openVae(err, null)) {
+            PruneOptions withSurgery = options.withFixClip(surgery.fixClip).withBakeVae(vae == null ? null : vae.vae());
             // a folder a dry run would create does not exist: a compressed input goes to the system's temporary folder
             PruneJob job = new PruneJob(out, err, write.out.json, write.out.quiet, dryRun, write.verify, write.out.force, recordEmaAndPrecision)
                     .tempFolder(input -> outputs.pendingFolder() != null ? null : OutputPaths.folder(input, write.out.output))
                     .pendingFolder(outputs.pendingFolder())
                     .zstd(write.zstd, options.threads());
-            return EachInput.run(spec, inputs, write.out.json, input -> job.run(input, options, naming));
+            return EachInput.run(spec, inputs, write.out.json, input -> job.run(input, withSurgery, naming));
+        } catch (java.io.IOException e) {
+            throw Failures.reading(surgery.bakeVae, e); // closing the VAE file
         }
     }
 }

@@ -3,10 +3,8 @@ package org.sdmodel.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,14 +15,13 @@ import org.sdmodel.ModelFormat;
 import org.sdmodel.ReadOptions;
 import org.sdmodel.convert.ConversionStats;
 import org.sdmodel.convert.Precision;
-import org.sdmodel.io.AtomicOutput;
+import org.sdmodel.engine.ModelWriter;
+import org.sdmodel.engine.TensorPlan;
+import org.sdmodel.engine.WriteResult;
 import org.sdmodel.io.InsufficientSpaceException;
-import org.sdmodel.io.TemporaryFile;
 import org.sdmodel.prune.EmaPolicy;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
-import org.sdmodel.prune.PruneResult;
-import org.sdmodel.prune.Pruner;
 import org.sdmodel.safetensors.SafetensorsWriter;
 import org.sdmodel.zstd.ZstdFiles;
 import org.sdmodel.zstd.ZstdModelFile;
@@ -32,7 +29,8 @@ import org.sdmodel.zstd.ZstdResult;
 import org.sdmodel.zstd.ZstdSettings;
 
 /**
- * One input through {@code prune} or {@code convert}: open, plan, write atomically, self-check,
+ * One input through {@code prune} or {@code convert}: open, plan ({@link PrunePlan}), hand the plan
+ * to the engine ({@link ModelWriter}: written atomically, self-checked, verified, compressed), and
  * report. Both commands are this job with different options and output names.
  */
 final class PruneJob {
@@ -136,10 +134,10 @@ final class PruneJob {
             }
             Path output = naming.output(input, plan);
             OutputPaths.check(input, output, force || dryRun, pendingFolder);
-            Map<String, String> metadata = Pruner.metadata(model, plan, recordEmaAndPrecision);
+            TensorPlan tensors = plan.tensors(plan.metadata(model, recordEmaAndPrecision));
             SafetensorsWriter writer;
             try {
-                writer = Pruner.writerFor(plan, metadata);
+                writer = tensors.layout();
             } catch (IllegalArgumentException e) {
                 // a name safetensors cannot hold (empty, "__metadata__", broken unicode)
                 throw new CliException(ExitCode.INVALID_INPUT, input + ": cannot be written as safetensors: " + e.getMessage());
@@ -156,34 +154,12 @@ final class PruneJob {
                 }
                 return summary;
             }
-            PruneResult result;
-            ZstdResult compressed = null;
-            try (AtomicOutput target = AtomicOutput.create(output, force)) {
-                try {
-                    trace("planned");
-                    if (zstd == null) {
-                        // the disk flushes the output while the CPU converts; commit's flush finds little left
-                        target.flushInBackground();
-                        result = writeAndCheck(plan, writer, target.channel(), target.tempFile(), output);
-                    } else {
-                        ZstdOutput written = writeCompressed(plan, writer, target, output, zstd);
-                        result = written.result;
-                        compressed = written.compressed;
-                    }
-                    trace("checked");
-                    target.commit();
-                    trace("committed");
-                } catch (org.sdmodel.prune.PruneException e) {
-                    throw new CliException(ExitCode.OUTPUT_FAILED, output + ": " + e.getMessage(), e);
-                } catch (java.io.IOException e) {
-                    if (isReadFailure(e)) {
-                        throw Failures.reading(input, e);
-                    }
-                    throw Failures.writing(output, e);
-                }
-            } catch (java.io.IOException e) {
-                throw Failures.writing(output, e);
-            }
+            trace("planned");
+            WriteResult result = EngineRun.write(tensors, output, new org.sdmodel.engine.WriteOptions(force,
+                    plan.options().threads(), verify, zstd, new EngineProgress(err, output.getFileName().toString(),
+                            !quiet && !json && ProgressBar.terminal())), input.toString());
+            trace("committed");
+            ZstdResult compressed = result.compressed();
             long jobNanos = System.nanoTime() - jobStart;
             addResult(summary, result, plan, jobNanos);
             if (model instanceof ZstdModelFile) {
@@ -237,77 +213,6 @@ final class PruneJob {
         }
     }
 
-    /** Writes the safetensors file into {@code out} and checks it (re-reading {@code file}, where {@code out} writes). */
-    private PruneResult writeAndCheck(PrunePlan plan, SafetensorsWriter writer, FileChannel out, Path file, Path output)
-            throws java.io.IOException {
-        PruneResult result;
-        try (ProgressBar bar = new ProgressBar(err, output.getFileName().toString(), plan.inputTensorBytes(),
-                !quiet && !json && ProgressBar.terminal())) {
-            result = Pruner.write(plan, writer, out, bar::advance);
-        }
-        trace("written");
-        if (verify) {
-            // everything again, through the reader: header rules, then every tensor's bytes
-            try (ModelFile written = ModelFile.open(file)) {
-                Pruner.verify(plan, written, true);
-            }
-        } else {
-            Pruner.checkWritten(writer, out);
-        }
-        return result;
-    }
-
-    /** A pruned output and how it compressed. */
-    private record ZstdOutput(PruneResult result, ZstdResult compressed) {
-    }
-
-    /**
-     * Writes a zstd-compressed output in two steps: the safetensors file, uncompressed, into a
-     * temporary file in the output's folder, then that file compressed into the atomic output.
-     * Why not stream: the pruner writes chunks from several threads at computed offsets, in any
-     * order, and only a file takes that; putting them back in order before a compressor would
-     * need a reordering buffer as large as the threads run apart. The two steps cost the
-     * uncompressed size in disk space for a while (checked first) and keep memory bounded; the
-     * compressed output is then decompressed again and its SHA-256 compared with the file's.
-     */
-    private ZstdOutput writeCompressed(PrunePlan plan, SafetensorsWriter writer, AtomicOutput target, Path output,
-            ZstdSettings zstd) throws java.io.IOException, CliException {
-        Path folder = target.target().getParent();
-        String plainName = OutputPaths.withoutZst(output);
-        try {
-            TemporaryFile.requireSpace(folder, writer.fileSize(), "the uncompressed " + plainName + " before compression");
-        } catch (InsufficientSpaceException e) {
-            throw new CliException(ExitCode.OUTPUT_FAILED, output + ": " + e.getReason(), e);
-        }
-        try (TemporaryFile plain = TemporaryFile.create(folder, plainName);
-                FileChannel ch = FileChannel.open(plain.path(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            PruneResult result = writeAndCheck(plan, writer, ch, plain.path(), output);
-            ZstdResult compressed;
-            try (ProgressBar bar = new ProgressBar(err, output.getFileName() + " (zstd " + zstd.level() + ")",
-                    writer.fileSize(), !quiet && !json && ProgressBar.terminal())) {
-                compressed = ZstdFiles.compress(plain.path(), target.channel(), zstd, bar::advance);
-            }
-            target.channel().force(false);
-            ZstdResult back;
-            try {
-                back = ZstdFiles.decompress(target.tempFile(), null, ZstdFiles.NO_PROGRESS);
-            } catch (java.io.IOException e) {
-                throw new CliException(ExitCode.OUTPUT_FAILED, output + ": self-check: the compressed output does not decompress: "
-                        + Failures.describe(e), e);
-            }
-            if (!back.sameContent(compressed)) {
-                throw new CliException(ExitCode.OUTPUT_FAILED, output
-                        + ": self-check: the compressed output does not decompress to the file that was compressed");
-            }
-            return new ZstdOutput(result, compressed);
-        }
-    }
-
-    /** A tensor read that fails mid-way (a truncated storage) is the input's fault, not the output's. */
-    private static boolean isReadFailure(java.io.IOException e) {
-        return e instanceof java.io.EOFException || e instanceof org.sdmodel.ModelFormatException;
-    }
-
     private ObjectNode summary(Path input, Path output, ModelFile model, PrunePlan plan,
             SafetensorsWriter writer) {
         ObjectNode s = Json.object();
@@ -333,10 +238,12 @@ final class PruneJob {
         plan.droppedTopLevel().forEach(top::put);
         ObjectNode skipped = s.putObject("non_tensor_values");
         plan.skippedValues().forEach(skipped::put);
+        SurgeryOptions.put(s, plan.options().bakeVae() == null ? null : plan.options().bakeVae().path(), plan.vae(),
+                plan.clipFixes(), plan.options().fixClip());
         return s;
     }
 
-    private void addResult(ObjectNode s, PruneResult r, PrunePlan plan, long jobNanos) {
+    private void addResult(ObjectNode s, WriteResult r, PrunePlan plan, long jobNanos) {
         ConversionStats total = r.total();
         s.put("seconds", jobNanos / 1e9);
         s.put("verified", verify);
@@ -370,12 +277,14 @@ final class PruneJob {
         }
         plan.dropped().forEach((n, why) -> out.printf(Locale.ROOT, "  drop  %s (%s)%n", n, why));
         plan.droppedTopLevel().forEach((n, d) -> out.printf(Locale.ROOT, "  drop  top-level '%s': %s%n", n, d));
+        SurgeryOptions.print(out, plan.options().bakeVae() == null ? null : plan.options().bakeVae().path(), plan.vae(),
+                plan.clipFixes());
     }
 
-    private void printSummary(Path input, Path output, ModelFile model, PrunePlan plan, PruneResult r, long jobNanos,
+    private void printSummary(Path input, Path output, ModelFile model, PrunePlan plan, WriteResult r, long jobNanos,
             long decompressionNanos) {
         out.printf(Locale.ROOT, "%s -> %s%n", input, output);
-        out.printf(Locale.ROOT, "  %s -> %s in %.1f s%s%n", Sizes.human(model.size()), Sizes.human(r.outputFileBytes()), jobNanos / 1e9,
+        out.printf(Locale.ROOT, "  %s -> %s in %.1f s%s%n", Sizes.human(model.size()), Sizes.human(r.fileBytes()), jobNanos / 1e9,
                 decompressionNanos > 0 ? String.format(Locale.ROOT, " (%.1f s of it decompressing the input)", decompressionNanos / 1e9) : "");
         out.printf(Locale.ROOT, "  tensors: %d kept%s, %d dropped%n", plan.items().size(), conversion(plan), plan.dropped().size());
         if (plan.options().ema() == EmaPolicy.USE && plan.emaSwapped() > 0) {
@@ -394,6 +303,8 @@ final class PruneJob {
         if (!plan.skippedValues().isEmpty()) {
             out.printf(Locale.ROOT, "  non-tensor values not written: %d%n", plan.skippedValues().size());
         }
+        SurgeryOptions.print(out, plan.options().bakeVae() == null ? null : plan.options().bakeVae().path(), plan.vae(),
+                plan.clipFixes());
         ConversionStats total = r.total();
         if ((total.nanInputs() + total.infinityInputs()) > 0) {
             out.printf(Locale.ROOT, "  note: the input already held %s%n",

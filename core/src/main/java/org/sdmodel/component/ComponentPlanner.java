@@ -245,29 +245,13 @@ public final class ComponentPlanner {
      */
     public static VaeBake bakeVae(Map<String, Expr> checkpoint, VaeFile vae, UnaryOperator<Expr> prepare)
             throws ComponentException {
-        List<String> replaced = new ArrayList<>();
-        List<String> unused = new ArrayList<>();
-        for (Map.Entry<String, Tensor> e : vae.tensors().entrySet()) {
-            String key = VaeFile.checkpointKey(e.getKey());
-            Expr old = checkpoint.get(key);
-            if (old == null) {
-                unused.add(e.getKey());
-                continue;
-            }
-            Expr baked = prepare.apply(Expr.source(vae.name() + ":" + e.getKey(), e.getValue()));
-            if (!Arrays.equals(old.shape(), baked.shape())) {
-                throw new ComponentException("the VAE's " + e.getKey() + " has shape " + Arrays.toString(baked.shape())
-                        + " but the checkpoint's " + key + " has " + Arrays.toString(old.shape())
-                        + ": the VAE is for another model");
-            }
-            checkpoint.put(key, baked);
-            replaced.add(key);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        checkpoint.forEach((k, e) -> shapes.put(k, e.shape()));
+        Map<String, Tensor> replacements = vae.replacements(shapes);
+        for (Map.Entry<String, Tensor> r : replacements.entrySet()) {
+            checkpoint.put(r.getKey(), prepare.apply(Expr.source(vae.origin(r.getKey()), r.getValue())));
         }
-        if (replaced.isEmpty()) {
-            throw new ComponentException("the checkpoint has none of the VAE's tensors under first_stage_model.*:"
-                    + " nothing to bake the VAE into");
-        }
-        return new VaeBake(replaced, unused);
+        return new VaeBake(new ArrayList<>(replacements.keySet()), vae.unused(replacements));
     }
 
     /** What {@link #fixClip} found in one {@code position_ids} tensor, and whether it replaced it. */

@@ -77,8 +77,51 @@ public final class VaeFile {
         return tensors;
     }
 
-    /** The checkpoint key a VAE key replaces. */
-    static String checkpointKey(String vaeKey) {
-        return FIRST_STAGE + vaeKey;
+    /**
+     * What baking this VAE into a checkpoint replaces, as the web UI's merger bakes it: for every
+     * VAE key {@code X} whose {@code first_stage_model.X} the checkpoint has, that checkpoint key
+     * and the VAE's tensor; VAE keys the checkpoint lacks are ignored.
+     *
+     * @param checkpointShapes the checkpoint's tensor shapes by key
+     * @throws ComponentException if nothing would be replaced (a checkpoint without a first
+     *     stage), or a VAE tensor's shape differs from the one it replaces (the web UI would
+     *     write it, and the checkpoint would not load)
+     */
+    public Map<String, Tensor> replacements(Map<String, long[]> checkpointShapes) throws ComponentException {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String key = FIRST_STAGE + e.getKey();
+            long[] shape = checkpointShapes.get(key);
+            if (shape == null) {
+                continue;
+            }
+            if (!java.util.Arrays.equals(shape, e.getValue().shape())) {
+                throw new ComponentException("the VAE's " + e.getKey() + " has shape " + java.util.Arrays.toString(e.getValue().shape())
+                        + " but the checkpoint's " + key + " has " + java.util.Arrays.toString(shape)
+                        + ": the VAE is for another model");
+            }
+            out.put(key, e.getValue());
+        }
+        if (out.isEmpty()) {
+            throw new ComponentException("the checkpoint has none of the VAE's tensors under first_stage_model.*:"
+                    + " nothing to bake the VAE into");
+        }
+        return out;
+    }
+
+    /** The VAE's keys that {@code replacements} left out (the checkpoint has no such first-stage tensor). */
+    public java.util.List<String> unused(Map<String, Tensor> replacements) {
+        java.util.List<String> unused = new java.util.ArrayList<>();
+        for (String k : tensors.keySet()) {
+            if (!replacements.containsKey(FIRST_STAGE + k)) {
+                unused.add(k);
+            }
+        }
+        return unused;
+    }
+
+    /** How a replacement is named in listings: the file and the VAE key ({@code vae.pt:decoder.conv_out.weight}). */
+    public String origin(String checkpointKey) {
+        return name() + ":" + checkpointKey.substring(FIRST_STAGE.length());
     }
 }

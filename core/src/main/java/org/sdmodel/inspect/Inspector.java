@@ -16,7 +16,6 @@ import org.sdmodel.convert.Precision;
 import org.sdmodel.prune.PruneException;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
-import org.sdmodel.prune.Pruner;
 
 /**
  * Tells what a model file is: its architecture, its components, its training baggage, what prune
@@ -304,7 +303,7 @@ public final class Inspector {
     /**
      * What {@code sdmodel prune FILE} would write, decided as prune decides it: the plan of
      * {@link PruneOptions#defaults()} (which refuses partial EMA copies, as prune does) and the
-     * exact file size at each precision, header and metadata included ({@link Pruner#metadata}).
+     * exact file size at each precision, header and metadata included ({@link PrunePlan#metadata}).
      *
      * @throws PruneException when prune would refuse the file with its defaults
      */
@@ -314,7 +313,7 @@ public final class Inspector {
         PrunePlan plan = null;
         for (Precision p : Precision.values()) {
             plan = PrunePlan.of(model, options.withPrecision(p));
-            out.put(p, Pruner.writerFor(plan, Pruner.metadata(model, plan, true)).fileSize());
+            out.put(p, plan.tensors(plan.metadata(model, true)).layout().fileSize());
         }
         Map<String, Tensor> tensors = model.stateDict().tensors();
         long droppedBytes = 0;

@@ -2,19 +2,24 @@ package org.sdmodel.prune;
 
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.sdmodel.component.VaeFile;
 import org.sdmodel.convert.Precision;
 
 /**
- * How to prune: what to do with EMA copies, which precision to write, and which extra keys to drop
- * or leave unconverted.
+ * How to prune: what to do with EMA copies, which precision to write, which extra keys to drop
+ * or leave unconverted, a VAE to bake in, and whether to repair CLIP's {@code position_ids}.
  *
  * @param ema the EMA policy ({@link EmaPolicy#USE} by default)
  * @param precision the target precision of floating tensors ({@link Precision#FP16} by default)
  * @param drop tensors whose (output) name this pattern finds are removed; null for none
  * @param keep tensors whose name this pattern finds keep their dtype; null for none
  * @param threads worker threads for reading, converting and writing (at least 1)
+ * @param bakeVae a VAE whose tensors replace the {@code first_stage_model.*} ones, as the web UI's
+ *     merger bakes a VAE (then converted like the rest); null for none
+ * @param fixClip reset CLIP's {@code position_ids} to int64 {@code arange(77)}
  */
-public record PruneOptions(EmaPolicy ema, Precision precision, Pattern drop, Pattern keep, int threads) {
+public record PruneOptions(EmaPolicy ema, Precision precision, Pattern drop, Pattern keep, int threads, VaeFile bakeVae,
+        boolean fixClip) {
 
     public PruneOptions {
         Objects.requireNonNull(ema, "ema");
@@ -27,7 +32,7 @@ public record PruneOptions(EmaPolicy ema, Precision precision, Pattern drop, Pat
     /** The defaults of {@code sdmodel prune}: EMA weights used, fp16, one worker per core (at most 4). */
     public static PruneOptions defaults() {
         return new PruneOptions(EmaPolicy.USE, Precision.FP16, null, null,
-                Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
+                Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())), null, false);
     }
 
     /** What {@code sdmodel convert} does: every tensor of the state dict, unchanged. */
@@ -36,22 +41,30 @@ public record PruneOptions(EmaPolicy ema, Precision precision, Pattern drop, Pat
     }
 
     public PruneOptions withEma(EmaPolicy e) {
-        return new PruneOptions(e, precision, drop, keep, threads);
+        return new PruneOptions(e, precision, drop, keep, threads, bakeVae, fixClip);
     }
 
     public PruneOptions withPrecision(Precision p) {
-        return new PruneOptions(ema, p, drop, keep, threads);
+        return new PruneOptions(ema, p, drop, keep, threads, bakeVae, fixClip);
     }
 
     public PruneOptions withDrop(Pattern p) {
-        return new PruneOptions(ema, precision, p, keep, threads);
+        return new PruneOptions(ema, precision, p, keep, threads, bakeVae, fixClip);
     }
 
     public PruneOptions withKeep(Pattern p) {
-        return new PruneOptions(ema, precision, drop, p, threads);
+        return new PruneOptions(ema, precision, drop, p, threads, bakeVae, fixClip);
     }
 
     public PruneOptions withThreads(int n) {
-        return new PruneOptions(ema, precision, drop, keep, n);
+        return new PruneOptions(ema, precision, drop, keep, n, bakeVae, fixClip);
+    }
+
+    public PruneOptions withBakeVae(VaeFile vae) {
+        return new PruneOptions(ema, precision, drop, keep, threads, vae, fixClip);
+    }
+
+    public PruneOptions withFixClip(boolean b) {
+        return new PruneOptions(ema, precision, drop, keep, threads, bakeVae, b);
     }
 }

@@ -1,5 +1,6 @@
 package org.sdmodel.prune;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -11,12 +12,21 @@ import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.StateDict;
 import org.sdmodel.Tensor;
+import org.sdmodel.component.ComponentPlanner;
 import org.sdmodel.convert.Precision;
+import org.sdmodel.engine.Expr;
+import org.sdmodel.engine.ModelWriter;
+import org.sdmodel.engine.TensorPlan;
 
 /**
- * What pruning a file will do, decided before a byte of tensor data is read: which tensors are
- * written under which name and dtype, which are dropped and why. {@code --dry-run} prints it;
- * {@link Pruner} carries it out.
+ * What pruning (or converting) a file will do, decided before a byte of tensor data is read:
+ * which tensors are written under which name and dtype, which are dropped and why. {@code
+ * --dry-run} prints it; {@link #tensors} is the plan the engine ({@link ModelWriter}) writes:
+ *
+ * <pre>{@code
+ * PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults());
+ * ModelWriter.write(plan.tensors(plan.metadata(model, true)), target, WriteOptions.defaults());
+ * }</pre>
  */
 public final class PrunePlan {
     /** The DDPM schedule buffers, which keep their precision: {@link Precision#SCHEDULE_BUFFERS}. */
@@ -51,10 +61,19 @@ public final class PrunePlan {
     private final int emaSwapped;
     private final PruneOptions options;
     private final long inputBytes;
+    private final Path source;
+    private final Map<String, Expr> expressions;
+    private final ComponentPlanner.VaeBake vae;
+    private final List<ComponentPlanner.ClipFix> clipFixes;
 
     private PrunePlan(List<Item> items, Map<String, String> dropped, Map<String, String> unconverted,
             Map<String, String> droppedTopLevel, Map<String, String> skippedValues, int emaSwapped,
-            PruneOptions options, long inputBytes) {
+            PruneOptions options, long inputBytes, Path source, Map<String, Expr> expressions,
+            ComponentPlanner.VaeBake vae, List<ComponentPlanner.ClipFix> clipFixes) {
+        this.source = source;
+        this.expressions = Collections.unmodifiableMap(expressions);
+        this.vae = vae;
+        this.clipFixes = List.copyOf(clipFixes);
         this.items = Collections.unmodifiableList(items);
         this.dropped = Collections.unmodifiableMap(dropped);
         this.unconverted = Collections.unmodifiableMap(unconverted);
@@ -119,15 +138,85 @@ public final class PrunePlan {
         return items.stream().filter(Item::converts).count();
     }
 
+    /** What baking {@link PruneOptions#bakeVae()} replaced; null without it. */
+    public ComponentPlanner.VaeBake vae() {
+        return vae;
+    }
+
+    /** What {@link PruneOptions#fixClip()} found and changed (empty without it). */
+    public List<ComponentPlanner.ClipFix> clipFixes() {
+        return clipFixes;
+    }
+
+    /**
+     * The output as the engine writes it: each item's source tensor, converted to its dtype
+     * ({@link Expr.Convert}: torch 2.x's conversion), CLIP's {@code position_ids} replaced with
+     * {@code --fix-clip}.
+     *
+     * @param metadata the {@code __metadata__} to write (see {@link #metadata}), or null
+     */
+    public TensorPlan tensors(Map<String, String> metadata) {
+        List<TensorPlan.Entry> entries = new ArrayList<>();
+        expressions.forEach((name, e) -> entries.add(new TensorPlan.Entry(name, e)));
+        return TensorPlan.of(entries, metadata).withInputs(source, vae == null ? null : options.bakeVae().path());
+    }
+
+    /**
+     * The metadata prune and convert write: {@code format: pt}, the source's own safetensors
+     * metadata (kohya's {@code ss_*}, merge recipes) except earlier {@code sdmodel.*} keys,
+     * {@code sdmodel.source}, with {@code recordPruneSettings} {@code sdmodel.ema}, with it or a
+     * precision other than {@code keep} {@code sdmodel.precision} (its {@link Precision#label()}),
+     * {@code sdmodel.vae} when a VAE was baked in, and the source's {@code global_step} and
+     * {@code epoch}. The output's size depends on it (through the header), which is why
+     * {@code inspect}'s estimate uses it too.
+     */
+    public Map<String, String> metadata(ModelFile model, boolean recordPruneSettings) throws ModelFormatException {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", "pt");
+        for (Map.Entry<String, String> e : model.metadata().entrySet()) {
+            if (!e.getKey().equals("format") && !e.getKey().startsWith("sdmodel.")) {
+                m.put(e.getKey(), e.getValue());
+            }
+        }
+        m.put("sdmodel.source", model.path().getFileName().toString());
+        if (recordPruneSettings) {
+            m.put("sdmodel.ema", options.ema().label());
+        }
+        // convert records a precision only when one was asked for (its default keeps every dtype)
+        if (recordPruneSettings || options.precision() != Precision.KEEP) {
+            m.put("sdmodel.precision", options.precision().label());
+        }
+        if (vae != null) {
+            m.put("sdmodel.vae", options.bakeVae().name());
+        }
+        for (Map.Entry<Object, Object> e : model.stateDict().otherTopLevelEntries().entrySet()) {
+            if (("global_step".equals(e.getKey()) || "epoch".equals(e.getKey())) && e.getValue() instanceof Long) {
+                m.put("sdmodel." + e.getKey(), e.getValue().toString());
+            }
+        }
+        return m;
+    }
+
     /**
      * Decides what pruning {@code model} with {@code options} will write.
      *
      * @throws PruneException if EMA copies exist but do not cover every {@code model.*} weight
-     *     (with {@link EmaPolicy#USE}), a copy's shape differs from its weight's, or names collide
+     *     (with {@link EmaPolicy#USE}), a copy's shape differs from its weight's, or names collide,
+     *     or CLIP's {@code position_ids} cannot be read for {@code --fix-clip}
+     * @throws org.sdmodel.component.ComponentException if the VAE to bake in does not fit
      */
     public static PrunePlan of(ModelFile model, PruneOptions options) throws ModelFormatException {
         StateDict sd = model.stateDict();
         Map<String, Tensor> tensors = sd.tensors();
+        // a baked VAE replaces the first stage's tensors it has, as the web UI's merger bakes one
+        Map<String, Tensor> baked = Map.of();
+        ComponentPlanner.VaeBake vae = null;
+        if (options.bakeVae() != null) {
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            tensors.forEach((k, t) -> shapes.put(k, t.shape()));
+            baked = options.bakeVae().replacements(shapes);
+            vae = new ComponentPlanner.VaeBake(new ArrayList<>(baked.keySet()), options.bakeVae().unused(baked));
+        }
         Map<String, String> dropped = new LinkedHashMap<>();
         Map<String, String> unconverted = new LinkedHashMap<>();
 
@@ -188,6 +277,10 @@ public final class PrunePlan {
                 continue;
             }
             Tensor source = tensors.get(sourceName);
+            if (baked.containsKey(name)) {
+                source = baked.get(name);
+                sourceName = options.bakeVae().origin(name);
+            }
             // the per-tensor rule (precision, float8 for UNet weights, schedule buffers) is Precision's
             DType dtype = options.precision().target(name, source.dtype(), source.shape());
             String kept = options.precision().keptReason(name, source.dtype(), source.shape());
@@ -204,8 +297,22 @@ public final class PrunePlan {
         for (Map.Entry<Object, Object> e : sd.otherTopLevelEntries().entrySet()) {
             top.put(String.valueOf(e.getKey()), StateDict.describe(e.getValue()));
         }
+        Map<String, Expr> expressions = new LinkedHashMap<>();
+        for (Item item : items) {
+            expressions.put(item.name(), Expr.convert(Expr.source(item.sourceName(), item.source()), item.dtype()));
+        }
+        List<ComponentPlanner.ClipFix> clipFixes = List.of();
+        if (options.fixClip()) {
+            try {
+                clipFixes = ComponentPlanner.fixClip(expressions);
+            } catch (ModelFormatException e) {
+                throw e;
+            } catch (java.io.IOException e) {
+                throw new PruneException("cannot read CLIP's position_ids: " + e.getMessage());
+            }
+        }
         return new PrunePlan(items, dropped, unconverted, top, new LinkedHashMap<>(sd.skipped()), swapped,
-                options, inputBytes);
+                options, inputBytes, model.path(), expressions, vae, clipFixes);
     }
 
     /** Why a {@code model_ema.*} key is not written, in the words {@code --dry-run} prints. */

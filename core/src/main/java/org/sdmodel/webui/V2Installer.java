@@ -34,7 +34,9 @@ import org.sdmodel.zstd.ZstdResult;
 import org.sdmodel.prune.EmaPolicy;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
-import org.sdmodel.prune.Pruner;
+import org.sdmodel.engine.ModelWriter;
+import org.sdmodel.engine.TensorPlan;
+import org.sdmodel.engine.WriteOptions;
 
 /**
  * Installs a Stable Diffusion 2.x checkpoint into the AUTOMATIC1111 web UI: the checkpoint into the
@@ -287,15 +289,11 @@ public final class V2Installer {
 
     private static void placeCheckpoint(Request req, Path source, Path target, Progress progress) throws IOException {
         if (req.prune()) {
-            try (ModelFile model = ModelFile.open(source); AtomicOutput out = AtomicOutput.create(target, true)) {
+            try (ModelFile model = ModelFile.open(source)) {
                 PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults().withEma(req.ema()));
-                LongConsumer p = progress.start("prune " + source.getFileName(), plan.inputTensorBytes());
-                Pruner.write(plan, Pruner.writerFor(plan, Map.of("format", "pt", "sdmodel.source",
-                        source.getFileName().toString())), out.channel(), p::accept);
-                try (ModelFile written = ModelFile.open(out.tempFile())) {
-                    Pruner.verify(plan, written, false);
-                }
-                out.commit();
+                TensorPlan tensors = plan.tensors(Map.of("format", "pt", "sdmodel.source", source.getFileName().toString()));
+                LongConsumer p = progress.start("prune " + source.getFileName(), tensors.layout().fileSize());
+                ModelWriter.write(tensors, target, WriteOptions.defaults().withOverwrite(true).withProgress(p::accept));
             }
             return;
         }

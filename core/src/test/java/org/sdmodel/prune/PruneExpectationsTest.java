@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -26,7 +24,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.sdmodel.ModelFile;
 import org.sdmodel.convert.ConversionStats;
 import org.sdmodel.convert.Precision;
-import org.sdmodel.safetensors.SafetensorsWriter;
+import org.sdmodel.engine.ModelWriter;
+import org.sdmodel.engine.WriteOptions;
+import org.sdmodel.engine.WriteResult;
 import org.sdmodel.testing.Expectations;
 import org.sdmodel.testing.TestFiles;
 
@@ -85,16 +85,12 @@ class PruneExpectationsTest {
             }
             return;
         }
-        PruneResult result;
+        WriteResult result;
         try (ModelFile model = ModelFile.open(source)) {
             PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults().withEma(ema).withPrecision(precision));
-            SafetensorsWriter writer = Pruner.writerFor(plan, null);
-            try (FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.READ, StandardOpenOption.TRUNCATE_EXISTING)) {
-                result = Pruner.write(plan, writer, ch, Pruner.Progress.NONE);
-            }
+            // verified: the engine re-reads the file and compares every tensor with the plan
+            result = ModelWriter.write(plan.tensors(null), out, WriteOptions.defaults().withOverwrite(true).withVerify(true));
             try (ModelFile written = ModelFile.open(out)) {
-                Pruner.verify(plan, written, true);
                 Expectations.assertTensors(expected.get("tensors"), written.stateDict().tensors());
             }
         }
@@ -123,9 +119,7 @@ class PruneExpectationsTest {
         if (!Files.exists(copy)) {
             try (ModelFile model = ModelFile.open(TestFiles.testdata(fixture))) {
                 PrunePlan plan = PrunePlan.of(model, PruneOptions.lossless());
-                try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                    Pruner.write(plan, Pruner.writerFor(plan, Map.of("format", "pt")), ch, Pruner.Progress.NONE);
-                }
+                ModelWriter.write(plan.tensors(Map.of("format", "pt")), copy, WriteOptions.defaults());
             }
         }
         return copy;

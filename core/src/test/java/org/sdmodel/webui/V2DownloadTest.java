@@ -153,10 +153,7 @@ class V2DownloadTest {
         try (ModelFile m = ModelFile.open(TestFiles.testdata("sd2-v-train.ckpt"))) {
             org.sdmodel.prune.PrunePlan plan = org.sdmodel.prune.PrunePlan.of(m, org.sdmodel.prune.PruneOptions.defaults()
                     .withEma(org.sdmodel.prune.EmaPolicy.DROP));
-            try (org.sdmodel.io.AtomicOutput out = org.sdmodel.io.AtomicOutput.create(clean, false)) {
-                org.sdmodel.prune.Pruner.write(plan, org.sdmodel.prune.Pruner.writerFor(plan, Map.of()), out.channel(), n -> { });
-                out.commit();
-            }
+            org.sdmodel.engine.ModelWriter.write(plan.tensors(Map.of()), clean, org.sdmodel.engine.WriteOptions.defaults());
         }
         byte[] body = Files.readAllBytes(clean);
         server.close();

@@ -1,4 +1,4 @@
-package org.sdmodel.prune;
+package org.sdmodel.engine;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,25 +14,26 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sdmodel.ModelFile;
-import org.sdmodel.testing.TestFiles;
+import org.sdmodel.prune.PruneOptions;
+import org.sdmodel.prune.PrunePlan;
 import org.sdmodel.safetensors.SafetensorsWriter;
+import org.sdmodel.testing.TestFiles;
 
-/** The cheap self-check after writing ({@link Pruner#checkWritten}) finds what went wrong on the way to the file. */
-class PrunerSelfCheckTest {
+/** The cheap self-check after writing ({@link ModelWriter#checkWritten}) finds what went wrong on the way to the file. */
+class OutputSelfCheckTest {
     @TempDir
     Path tmp;
 
     private Path out;
-    private SafetensorsWriter writer;
+    private SafetensorsWriter layout;
 
     @BeforeEach
     void prune() throws IOException {
         out = tmp.resolve("out.safetensors");
-        try (ModelFile model = ModelFile.open(TestFiles.testdata("sd1-train.ckpt"));
-                FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults());
-            writer = Pruner.writerFor(plan, Map.of("format", "pt"));
-            Pruner.write(plan, writer, ch, Pruner.Progress.NONE);
+        try (ModelFile model = ModelFile.open(TestFiles.testdata("sd1-train.ckpt"))) {
+            TensorPlan plan = PrunePlan.of(model, PruneOptions.defaults()).tensors(Map.of("format", "pt"));
+            layout = plan.layout();
+            ModelWriter.write(plan, out, WriteOptions.defaults());
         }
     }
 
@@ -43,7 +44,7 @@ class PrunerSelfCheckTest {
     @Test
     void aCompleteOutputPasses() throws IOException {
         try (FileChannel ch = open()) {
-            assertDoesNotThrow(() -> Pruner.checkWritten(writer, ch));
+            assertDoesNotThrow(() -> ModelWriter.checkWritten(layout, ch));
         }
     }
 
@@ -54,7 +55,7 @@ class PrunerSelfCheckTest {
             ch.read(b, 40);
             b.put(0, (byte) (b.get(0) ^ 1)).rewind();
             ch.write(b, 40);
-            PruneException e = assertThrows(PruneException.class, () -> Pruner.checkWritten(writer, ch));
+            OutputCheckException e = assertThrows(OutputCheckException.class, () -> ModelWriter.checkWritten(layout, ch));
             assertTrue(e.getMessage().contains("header differs"), e.getMessage());
         }
     }
@@ -62,8 +63,8 @@ class PrunerSelfCheckTest {
     @Test
     void aShortOutputIsFound() throws IOException {
         try (FileChannel ch = open()) {
-            ch.truncate(writer.fileSize() - 1);
-            PruneException e = assertThrows(PruneException.class, () -> Pruner.checkWritten(writer, ch));
+            ch.truncate(layout.fileSize() - 1);
+            OutputCheckException e = assertThrows(OutputCheckException.class, () -> ModelWriter.checkWritten(layout, ch));
             assertTrue(e.getMessage().contains("were written"), e.getMessage());
         }
     }
@@ -71,8 +72,8 @@ class PrunerSelfCheckTest {
     @Test
     void aLongOutputIsFound() throws IOException {
         try (FileChannel ch = open()) {
-            ch.write(ByteBuffer.allocate(1), writer.fileSize());
-            assertThrows(PruneException.class, () -> Pruner.checkWritten(writer, ch));
+            ch.write(ByteBuffer.allocate(1), layout.fileSize());
+            assertThrows(OutputCheckException.class, () -> ModelWriter.checkWritten(layout, ch));
         }
     }
 }
