@@ -299,16 +299,22 @@ public final class PrunePlan {
         }
         Map<String, Expr> expressions = new LinkedHashMap<>();
         for (Item item : items) {
-            expressions.put(item.name(), Expr.convert(Expr.source(item.sourceName(), item.source()), item.dtype()));
+            expressions.put(item.name(), Expr.source(item.sourceName(), item.source()));
         }
         List<ComponentPlanner.ClipFix> clipFixes = List.of();
-        if (options.fixClip()) {
+        if (options.fixClip()) { // on the values as they are, before any conversion
             try {
                 clipFixes = ComponentPlanner.fixClip(expressions);
             } catch (ModelFormatException e) {
                 throw e;
             } catch (java.io.IOException e) {
                 throw new PruneException("cannot read CLIP's position_ids: " + e.getMessage());
+            }
+        }
+        for (Item item : items) {
+            Expr e = expressions.get(item.name());
+            if (e instanceof Expr.Source) { // not replaced by the fix
+                expressions.put(item.name(), Expr.convert(e, item.dtype()));
             }
         }
         return new PrunePlan(items, dropped, unconverted, top, new LinkedHashMap<>(sd.skipped()), swapped,
@@ -338,8 +344,11 @@ public final class PrunePlan {
         return MODEL_EMA + modelName.substring(MODEL.length()).replace(".", "");
     }
 
-    /** Whether a file's state dict has EMA copies at all. */
+    /**
+     * Whether a file's state dict has EMA copies at all. LitEma's {@code decay} and
+     * {@code num_updates} alone are not copies: pruned checkpoints often keep them and nothing else.
+     */
     public static boolean hasEma(StateDict sd) {
-        return sd.tensors().keySet().stream().anyMatch(n -> n.startsWith(MODEL_EMA));
+        return sd.tensors().keySet().stream().anyMatch(n -> n.startsWith(MODEL_EMA) && !isEmaBookkeeping(n));
     }
 }
