@@ -160,7 +160,7 @@ final class Arithmetic {
         for (int i = 0; i < n; i++) {
             int m = b[i] & 0x7FFF_FFFF;
             if (m != 0 && Integer.compareUnsigned(m - HALF_NORMAL_FROM, HALF_NORMAL_TO - HALF_NORMAL_FROM) >= 0) {
-                t[i] = HALF_TO_FLOAT[f32ToF16(m > 0x7F80_0000 ? nanOf(x, y, i) : b[i])];
+                t[i] = HALF_TO_FLOAT[FloatBits.f32ToF16(m > 0x7F80_0000 ? nanOf(x, y, i) : b[i])];
             }
         }
         floats(t, r, n);
@@ -229,20 +229,12 @@ final class Arithmetic {
                 for (int i = 0; i < n; i++) {
                     int m = bits[i] & 0x7FFF_FFFF;
                     if (Integer.compareUnsigned(m - 0x3880_0000, 0x4780_0000 - 0x3880_0000) >= 0) { // not a normal half
-                        h[i] = (short) f32ToF16(bits[i]);
+                        h[i] = (short) FloatBits.f32ToF16(bits[i]);
                     }
                 }
                 b.asShortBuffer().put(h, 0, n);
             }
         }
-    }
-
-    /** float32 to half bits as torch 2.x rounds a result (F16C: a NaN keeps its sign and top payload). */
-    static int f32ToF16(int bits) {
-        if ((bits & 0x7FFF_FFFF) > 0x7F80_0000) {
-            return ((bits >>> 16) & 0x8000) | 0x7E00 | ((bits >>> 13) & 0x3FF);
-        }
-        return FloatBits.f32ToF16(bits);
     }
 
     /** The NaN an x86 float32 operation returns: a NaN operand quieted (left first), else the default NaN. */

@@ -7,11 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,6 +18,8 @@ import org.sdmodel.DType;
 import org.sdmodel.ModelFile;
 import org.sdmodel.Tensor;
 import org.sdmodel.convert.Precision;
+import org.sdmodel.engine.ModelWriter;
+import org.sdmodel.engine.WriteOptions;
 import org.sdmodel.testing.Expectations;
 import org.sdmodel.testing.PickleBuilder;
 import org.sdmodel.testing.TestFiles;
@@ -94,14 +94,10 @@ class Float8FilesTest {
 
     private Path prune(Path input, Precision precision, String name) throws IOException {
         Path out = tmp.resolve(name);
-        try (ModelFile model = ModelFile.open(input);
-                FileChannel ch = FileChannel.open(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (ModelFile model = ModelFile.open(input)) {
             PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults().withEma(EmaPolicy.KEEP).withPrecision(precision));
-            Pruner.write(plan, Pruner.writerFor(plan, Map.of("format", "pt")), ch, Pruner.Progress.NONE);
-        }
-        try (ModelFile model = ModelFile.open(input); ModelFile written = ModelFile.open(out)) {
-            Pruner.verify(PrunePlan.of(model, PruneOptions.defaults().withEma(EmaPolicy.KEEP).withPrecision(precision)),
-                    written, true);
+            // verified: re-read and compared with the plan recomputed
+            ModelWriter.write(plan.tensors(Map.of("format", "pt")), out, WriteOptions.defaults().withVerify(true));
         }
         return out;
     }
