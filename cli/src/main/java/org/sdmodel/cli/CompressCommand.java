@@ -90,7 +90,9 @@ final class CompressCommand implements Callable<Integer> {
             try (ProgressBar bar = bar(target.getFileName() + " (zstd " + settings.level() + ")", Files.size(input))) {
                 result = ZstdFiles.compress(input, out.channel(), settings, bar::advance);
             }
-            out.channel().force(false);
+            if (!outputs.noSync) {
+                out.channel().force(false);
+            }
             ZstdResult back;
             try (ProgressBar bar = bar(target.getFileName() + " (verifying)", result.compressedBytes())) {
                 back = ZstdFiles.decompress(out.tempFile(), null, bar::advance);
@@ -101,7 +103,7 @@ final class CompressCommand implements Callable<Integer> {
             if (!back.sameContent(result)) {
                 throw new CliException(ExitCode.OUTPUT_FAILED, target + ": self-check: the output does not decompress to the input");
             }
-            out.commit();
+            out.commit(!outputs.noSync);
         } catch (IOException e) {
             throw Failures.writing(target, e);
         }

@@ -88,7 +88,7 @@ final class DecompressCommand implements Callable<Integer> {
                 throw new CliException(ExitCode.OUTPUT_FAILED, target + ": self-check: the written file has "
                         + out.channel().size() + " bytes, " + result.uncompressedBytes() + " were decompressed");
             }
-            out.commit();
+            out.commit(!outputs.noSync);
         } catch (IOException e) {
             throw Failures.writing(target, e);
         }

@@ -22,6 +22,9 @@ final class EngineProgress implements WriteProgress {
 
     @Override
     public void begin(WritePhase phase, long totalBytes) {
+        if (phase == WritePhase.WRITE) {
+            Trace.mark("writing: the first tensor byte");
+        }
         if (totalBytes > 0) {
             String what = phase == WritePhase.WRITE ? "" : phase == WritePhase.VERIFY ? " (verify)" : " (zstd)";
             bar = new ProgressBar(err, label + what, totalBytes, enabled);
@@ -38,6 +41,9 @@ final class EngineProgress implements WriteProgress {
 
     @Override
     public void end(WritePhase phase) {
+        if (Trace.ON) {
+            Trace.mark(phase.name().toLowerCase(java.util.Locale.ROOT) + " done");
+        }
         ProgressBar b = bar;
         if (b != null) {
             b.close();

@@ -1,8 +1,11 @@
 package org.sdmodel.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.engine.ModelWriter;
 import org.sdmodel.engine.OutputCheckException;
@@ -22,15 +25,32 @@ final class EngineRun {
      * The engine's options (not the CLI's {@code WriteOptions} mixin) for a command's flags; an
      * output named {@code *.zst} is compressed even without {@code --zstd}.
      */
-    static WriteOptions options(boolean force, boolean verify, Integer zstdLevel, Path output, int threads,
+    static WriteOptions options(org.sdmodel.cli.WriteOptions write, Path output, int threads,
             org.sdmodel.engine.WriteProgress progress) {
-        WriteOptions o = WriteOptions.defaults().withOverwrite(force).withVerify(verify).withThreads(threads)
-                .withProgress(progress);
+        WriteOptions o = WriteOptions.defaults().withOverwrite(write.out.force).withVerify(write.verify)
+                .withThreads(threads).withProgress(progress).withSync(!write.out.noSync);
+        Integer zstdLevel = write.zstd;
         if (zstdLevel != null || output.getFileName().toString().endsWith(".zst")) {
             o = o.withZstd(ZstdSettings.defaults().withWorkers(threads)
                     .withLevel(zstdLevel == null ? ZstdSettings.DEFAULT_LEVEL : zstdLevel));
         }
         return o;
+    }
+
+    /**
+     * Adds what the engine did to a command's JSON summary: {@code phases} (seconds per phase,
+     * those before the engine's first, in order: {@code open}, {@code plan}, {@code hash}, ...),
+     * {@code bytes_read} and {@code bytes_written}.
+     *
+     * @param before the command's own phases before writing, in nanoseconds, in order
+     * @param extraRead bytes the command read itself (the inputs hashed by a merge)
+     */
+    static void putPhases(ObjectNode summary, Map<String, Long> before, WriteResult r, long extraRead) {
+        ObjectNode phases = summary.putObject("phases");
+        before.forEach((name, nanos) -> phases.put(name, nanos / 1e9));
+        r.nanos().forEach((phase, nanos) -> phases.put(phase.name().toLowerCase(Locale.ROOT), nanos / 1e9));
+        summary.put("bytes_read", r.bytesRead() + extraRead);
+        summary.put("bytes_written", r.bytesWritten());
     }
 
     /**

@@ -106,11 +106,12 @@ final class ExtractCommand implements Callable<Integer> {
                     continue;
                 }
                 int threads = org.sdmodel.engine.WriteOptions.defaults().threads();
-                WriteResult r = EngineRun.write(x.plan(), output, EngineRun.options(write.out.force, write.verify,
-                        write.zstd, output, threads, new EngineProgress(err, output.getFileName().toString(),
+                WriteResult r = EngineRun.write(x.plan(), output, EngineRun.options(write, output, threads,
+                        new EngineProgress(err, output.getFileName().toString(),
                                 !write.out.quiet && !write.out.json && ProgressBar.terminal())), model.toString());
                 s.put("output_bytes", r.fileBytes());
                 s.put("seconds", r.totalNanos() / 1e9);
+                EngineRun.putPhases(s, java.util.Map.of(), r, 0);
                 if (!write.out.json) {
                     out.printf(Locale.ROOT, "%s -> %s%n  %s: %d tensors, %s in %.1f s%s%n", model, output, x.name(),
                             x.plan().entries().size(), Sizes.human(r.fileBytes()), r.totalNanos() / 1e9,

@@ -89,6 +89,7 @@ public final class Main implements Runnable {
      * variables, {@code $HOME}); returns the exit code.
      */
     static int run(PrintWriter rawOut, PrintWriter rawErr, WebUiLayout.Environment environment, String... args) {
+        Trace.mark("main");
         // whatever is printed first ends the line of a progress bar on the terminal
         PrintWriter out = ProgressBar.endingLines(rawOut);
         PrintWriter err = ProgressBar.endingLines(rawErr);
@@ -133,12 +134,19 @@ public final class Main implements Runnable {
             cmd.getErr().flush();
             return code;
         });
+        if (Trace.ON) {
+            cl.setExecutionStrategy(parsed -> {
+                Trace.mark("parsed");
+                return new CommandLine.RunLast().execute(parsed);
+            });
+        }
         try {
             int code = cl.execute(args);
             return code;
         } finally {
             out.flush();
             err.flush();
+            Trace.print(rawErr);
         }
     }
 

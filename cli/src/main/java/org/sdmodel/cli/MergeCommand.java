@@ -6,7 +6,9 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.PatternSyntaxException;
@@ -61,7 +63,7 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Show what would be merged, kept and dropped; write nothing (and hash nothing).")
     boolean dryRun;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: cores, at most 4).")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: one per processor).")
     Integer threads;
 
     @Mixin
@@ -110,6 +112,7 @@ final class MergeCommand implements Callable<Integer> {
         try (RunOutputs made = RunOutputs.prepare(spec, List.of(models.get(0)), target, dryRun, input -> List.of())) {
             // a compressed input is decompressed where the output goes (the system's temporary folder in a dry run)
             Path folder = made.pendingFolder() != null ? null : OutputPaths.folder(models.get(0), target);
+            long started = System.nanoTime();
             List<MergeInput> inputs = new ArrayList<>();
             for (Path p : models) {
                 ModelFile f = open(p, folder);
@@ -124,6 +127,8 @@ final class MergeCommand implements Callable<Integer> {
             }
             options = options.withCustomName(target != null && !target.isFolder() ? OutputPaths.stem(target.path()) : "");
             resolved = options;
+            long openedAt = System.nanoTime();
+            Trace.mark("opened");
             MergePlan plan = plan(inputs, options);
             Path output = output(plan);
             for (Path p : plan.tensors().inputs()) {
@@ -139,16 +144,29 @@ final class MergeCommand implements Callable<Integer> {
                 }
                 return ExitCode.OK;
             }
+            long planned = System.nanoTime();
+            Trace.mark("planned");
             // The recipe records each model's SHA-256: read every input once more, now that the merge is known to work.
             plan = plan(hash(inputs, err, workers), options);
+            long hashed = System.nanoTime();
+            Trace.mark("hashed");
+            long hashedBytes = 0;
+            for (MergeInput in : inputs) {
+                hashedBytes += in.file().size();
+            }
             TensorPlan tensors = plan.tensors();
             WriteResult result = EngineRun.write(tensors, output,
-                    EngineRun.options(write.out.force, write.verify, write.zstd, output, workers,
+                    EngineRun.options(write, output, workers,
                             new EngineProgress(err, output.getFileName().toString(),
                                     !write.out.quiet && !write.out.json && ProgressBar.terminal())),
                     labelled());
             summary.put("output_bytes", result.fileBytes());
             summary.put("seconds", result.totalNanos() / 1e9);
+            Map<String, Long> before = new LinkedHashMap<>();
+            before.put("open", openedAt - started);
+            before.put("plan", planned - openedAt);
+            before.put("hash", hashed - planned);
+            EngineRun.putPhases(summary, before, result, hashedBytes);
             ObjectNode metadata = summary.putObject("metadata");
             tensors.metadata().forEach(metadata::put);
             if (write.out.json) {

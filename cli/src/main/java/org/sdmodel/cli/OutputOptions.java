@@ -13,6 +13,10 @@ final class OutputOptions {
     @Option(names = "--force", description = "Replace an existing output.")
     boolean force;
 
+    @Option(names = "--no-sync", description = "Do not wait for the output to reach the disk before naming it: faster, but"
+            + " a crash or power loss soon after can leave a short or empty file under the output's name.")
+    boolean noSync;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
     boolean quiet;
 

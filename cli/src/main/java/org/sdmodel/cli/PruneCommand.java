@@ -50,7 +50,7 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Show what would be kept, dropped and converted; write nothing.")
     boolean dryRun;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: cores, at most 4).")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: one per processor).")
     Integer threads;
 
     @Mixin
@@ -121,7 +121,8 @@ final class PruneCommand implements Callable<Integer> {
             PruneJob job = new PruneJob(out, err, write.out.json, write.out.quiet, dryRun, write.verify, write.out.force, recordEmaAndPrecision)
                     .tempFolder(input -> outputs.pendingFolder() != null ? null : OutputPaths.folder(input, write.out.output))
                     .pendingFolder(outputs.pendingFolder())
-                    .zstd(write.zstd, options.threads());
+                    .zstd(write.zstd, options.threads())
+                    .sync(!write.out.noSync);
             return EachInput.run(spec, inputs, write.out.json, input -> job.run(input, withSurgery, naming));
         } catch (java.io.IOException e) {
             throw Failures.reading(surgery.bakeVae, e); // closing the VAE file

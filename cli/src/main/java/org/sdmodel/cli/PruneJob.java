@@ -46,6 +46,7 @@ final class PruneJob {
     private Path pendingFolder;
     private Integer zstdLevel;
     private int zstdWorkers = ZstdSettings.defaults().workers();
+    private boolean sync = true;
 
     /**
      * @param recordEmaAndPrecision true for prune: the EMA mode and precision go into the metadata,
@@ -66,16 +67,6 @@ final class PruneJob {
     /** Output name suffix decider: gets the plan (whether EMA weights were swapped in). */
     interface Naming {
         Path output(Path input, PrunePlan plan);
-    }
-
-    /** Phase timings on standard error when the system property sdmodel.trace is set (for profiling). */
-    private static final boolean TRACE = System.getProperty("sdmodel.trace") != null;
-    private final long started = System.nanoTime();
-
-    private void trace(String phase) {
-        if (TRACE) {
-            err.printf(Locale.ROOT, "trace: %7.1f ms %s%n", (System.nanoTime() - started) / 1e6, phase);
-        }
     }
 
     /**
@@ -103,6 +94,12 @@ final class PruneJob {
         return this;
     }
 
+    /** Whether outputs are made durable before they are renamed into place (not with {@code --no-sync}). */
+    PruneJob sync(boolean durable) {
+        this.sync = durable;
+        return this;
+    }
+
     /** The zstd settings for {@code output}, or null to write it uncompressed. */
     private ZstdSettings compression(Path output) {
         if (zstdLevel == null && !output.getFileName().toString().endsWith(".zst")) {
@@ -114,11 +111,10 @@ final class PruneJob {
 
     /** Runs the job on one input; returns a JSON summary. */
     ObjectNode run(Path input, PruneOptions options, Naming naming) throws CliException {
-        trace("start");
         long jobStart = System.nanoTime();
         try (ModelFile model = open(input)) {
             ImportWarnings.print(err, input, model);
-            trace("opened");
+            Trace.mark("opened");
             // a compressed input's decompression counts in the time reported
             long openNanos = System.nanoTime() - jobStart;
             warnIfMisnamed(input, model);
@@ -154,14 +150,18 @@ final class PruneJob {
                 }
                 return summary;
             }
-            trace("planned");
+            Trace.mark("planned");
+            long planNanos = System.nanoTime() - jobStart - openNanos;
             WriteResult result = EngineRun.write(tensors, output, new org.sdmodel.engine.WriteOptions(force,
                     plan.options().threads(), verify, zstd, new EngineProgress(err, output.getFileName().toString(),
-                            !quiet && !json && ProgressBar.terminal())), input.toString());
-            trace("committed");
+                            !quiet && !json && ProgressBar.terminal()), sync), input.toString());
             ZstdResult compressed = result.compressed();
             long jobNanos = System.nanoTime() - jobStart;
             addResult(summary, result, plan, jobNanos);
+            Map<String, Long> before = new LinkedHashMap<>();
+            before.put("open", openNanos);
+            before.put("plan", planNanos);
+            EngineRun.putPhases(summary, before, result, 0);
             if (model instanceof ZstdModelFile) {
                 summary.put("decompression_seconds", openNanos / 1e9);
             }

@@ -31,6 +31,15 @@ final class Evaluator {
     /** The last transposed input, kept for the next chunk of the same tensor. */
     private Expr.Transpose transposed;
     private ByteBuffer transposedInput;
+    /** Bytes read from sources since {@link #takeBytesRead}. */
+    private long bytesRead;
+
+    /** The bytes read from source tensors since the last call; resets the count. */
+    long takeBytesRead() {
+        long n = bytesRead;
+        bytesRead = 0;
+        return n;
+    }
 
     /**
      * Writes elements {@code [first, first + count)} of {@code e} at {@code out}'s position as
@@ -45,6 +54,7 @@ final class Evaluator {
             Expr.Source s = (Expr.Source) e;
             try {
                 s.tensor().readFully(s.dtype().byteSize(first), dst);
+                bytesRead += bytes;
             } catch (IOException failure) {
                 throw failure instanceof SourceReadException ? failure : new SourceReadException(s.origin(), failure);
             }

@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.Tensor;
@@ -84,13 +85,16 @@ public final class ModelWriter {
         refuseInputAsOutput(plan, out);
         List<Path> sidecars = sidecarTargets(plan, out, options.overwrite());
         Map<WritePhase, Long> nanos = new EnumMap<>(WritePhase.class);
+        Io io = new Io();
         Map<String, ConversionStats> stats;
         ZstdResult compressed = null;
         long fileBytes;
         try (AtomicOutput atomic = AtomicOutput.create(out, options.overwrite())) {
             if (options.zstd() == null) {
-                atomic.flushInBackground(); // the disk flushes while the CPU computes
-                stats = writeAndCheck(plan, layout, atomic.channel(), atomic.tempFile(), options, nanos);
+                if (options.sync()) {
+                    atomic.flushInBackground(); // the disk flushes while the CPU computes
+                }
+                stats = writeAndCheck(plan, layout, atomic.channel(), atomic.tempFile(), options, nanos, io);
                 fileBytes = layout.fileSize();
             } else {
                 String plainName = out.getFileName().toString().replaceFirst("\\.zst$", "");
@@ -99,20 +103,31 @@ public final class ModelWriter {
                 try (TemporaryFile plain = TemporaryFile.create(out.getParent(), plainName);
                         FileChannel channel = FileChannel.open(plain.path(), StandardOpenOption.READ,
                                 StandardOpenOption.WRITE)) {
-                    stats = writeAndCheck(plan, layout, channel, plain.path(), options, nanos);
+                    stats = writeAndCheck(plan, layout, channel, plain.path(), options, nanos, io);
                     compressed = compress(plain.path(), atomic, options, nanos);
                 }
                 fileBytes = compressed.compressedBytes();
+                // compressing reads the plain file; the check reads the output again to decompress it
+                io.read.add(compressed.uncompressedBytes() + compressed.compressedBytes());
+                io.written.add(compressed.compressedBytes());
             }
             long start = phase(options, WritePhase.COMMIT, 0);
-            atomic.commit();
+            atomic.commit(options.sync());
             for (int i = 0; i < sidecars.size(); i++) {
-                copy(plan.sidecars().get(i).source(), sidecars.get(i), options.overwrite());
+                long copied = copy(plan.sidecars().get(i).source(), sidecars.get(i), options.overwrite(), options.sync());
+                io.read.add(copied);
+                io.written.add(copied);
             }
             end(options, WritePhase.COMMIT, start, nanos);
         }
         return new WriteResult(out, fileBytes, layout.fileSize(), plan.outputTensorBytes(), stats, nanos, compressed,
-                sidecars);
+                sidecars, io.read.sum(), io.written.sum());
+    }
+
+    /** Bytes read and written so far, added to from worker threads. */
+    static final class Io {
+        final LongAdder read = new LongAdder();
+        final LongAdder written = new LongAdder();
     }
 
     /** The plan's layout, or the reason it cannot be a safetensors file. */
@@ -126,18 +141,19 @@ public final class ModelWriter {
 
     /** Writes the file into {@code channel} (which writes {@code file}), then checks or verifies it. */
     private static Map<String, ConversionStats> writeAndCheck(TensorPlan plan, SafetensorsWriter layout,
-            FileChannel channel, Path file, WriteOptions options, Map<WritePhase, Long> nanos) throws IOException {
+            FileChannel channel, Path file, WriteOptions options, Map<WritePhase, Long> nanos, Io io) throws IOException {
         long start = phase(options, WritePhase.WRITE, layout.fileSize());
-        Map<String, ConversionStats> stats = writeTensors(plan, layout, channel, options);
+        Map<String, ConversionStats> stats = writeTensors(plan, layout, channel, options, io);
         end(options, WritePhase.WRITE, start, nanos);
 
         start = phase(options, WritePhase.CHECK, 0);
         checkWritten(layout, channel);
+        io.read.add(layout.header().length);
         end(options, WritePhase.CHECK, start, nanos);
         if (options.verify()) {
             start = phase(options, WritePhase.VERIFY, layout.fileSize());
             try (ModelFile written = ModelFile.open(file)) {
-                verify(plan, written, options.progress());
+                io.read.add(verify(plan, written, options.progress()));
             }
             end(options, WritePhase.VERIFY, start, nanos);
         }
@@ -151,8 +167,9 @@ public final class ModelWriter {
      * @return what the conversions lost, per output tensor
      */
     static Map<String, ConversionStats> writeTensors(TensorPlan plan, SafetensorsWriter layout, FileChannel out,
-            WriteOptions options) throws IOException {
+            WriteOptions options, Io io) throws IOException {
         layout.writeHeader(out);
+        io.written.add(layout.header().length);
         Map<String, ConversionStats> stats = new LinkedHashMap<>();
         List<Chunk> chunks = new ArrayList<>();
         for (TensorPlan.Entry e : plan.entries()) {
@@ -178,6 +195,8 @@ public final class ModelWriter {
                 evaluator.evaluate(e.expr(), chunk.first(), chunk.count(), b, chunkStats);
                 b.flip();
                 layout.writeTensor(e.name(), e.dtype().byteSize(chunk.first()), b, out);
+                io.read.add(evaluator.takeBytesRead());
+                io.written.add(bytes);
                 ConversionStats total = stats.get(e.name());
                 synchronized (total) {
                     total.add(chunkStats);
@@ -290,9 +309,10 @@ public final class ModelWriter {
      * Checks a written file against the plan: the same tensors with the same dtypes and shapes,
      * and each tensor's bytes equal to its expression recomputed from the sources.
      *
+     * @return the bytes read: the written file's tensors and the sources they were recomputed from
      * @throws OutputCheckException naming the first tensor that differs
      */
-    public static void verify(TensorPlan plan, ModelFile written, WriteProgress progress) throws IOException {
+    public static long verify(TensorPlan plan, ModelFile written, WriteProgress progress) throws IOException {
         Map<String, Tensor> out = written.stateDict().tensors();
         if (out.size() != plan.entries().size()) {
             throw new OutputCheckException("verify: the output holds " + out.size() + " tensors, "
@@ -301,6 +321,7 @@ public final class ModelWriter {
         Evaluator evaluator = new Evaluator();
         ByteBuffer expected = null;
         ByteBuffer actual = null;
+        long read = 0;
         for (TensorPlan.Entry e : plan.entries()) {
             Tensor t = out.get(e.name());
             if (t == null || t.dtype() != e.dtype() || !Arrays.equals(t.shape(), e.shape())) {
@@ -319,6 +340,7 @@ public final class ModelWriter {
                 expected.flip();
                 actual.clear().limit(bytes);
                 t.readFully(e.dtype().byteSize(first), actual);
+                read += bytes;
                 actual.flip();
                 if (!actual.equals(expected)) {
                     throw new OutputCheckException("verify: tensor " + e.name() + " differs from what was computed");
@@ -326,6 +348,7 @@ public final class ModelWriter {
                 progress.advance(bytes);
             }
         }
+        return read + evaluator.takeBytesRead();
     }
 
     /**
@@ -350,7 +373,9 @@ public final class ModelWriter {
             throws IOException {
         long start = phase(options, WritePhase.COMPRESS, Files.size(plain));
         ZstdResult compressed = ZstdFiles.compress(plain, atomic.channel(), options.zstd(), options.progress()::advance);
-        atomic.channel().force(false);
+        if (options.sync()) {
+            atomic.channel().force(false);
+        }
         ZstdResult back;
         try {
             back = ZstdFiles.decompress(atomic.tempFile(), null, ZstdFiles.NO_PROGRESS);
@@ -398,14 +423,16 @@ public final class ModelWriter {
         return dot > 0 ? name.substring(0, dot) : name;
     }
 
-    private static void copy(Path source, Path target, boolean overwrite) throws IOException {
+    /** Copies a side file atomically; returns its size. */
+    private static long copy(Path source, Path target, boolean overwrite, boolean sync) throws IOException {
         try (AtomicOutput out = AtomicOutput.create(target, overwrite);
                 FileChannel in = FileChannel.open(source, StandardOpenOption.READ)) {
             long size = in.size();
             for (long pos = 0; pos < size; ) {
                 pos += in.transferTo(pos, size - pos, out.channel());
             }
-            out.commit();
+            out.commit(sync);
+            return size;
         }
     }
 

@@ -53,6 +53,8 @@ public final class TensorPlan {
     private final Map<String, String> metadata;
     private final Set<Path> inputs;
     private final List<Sidecar> sidecars;
+    /** The layout, once asked for (immutable, so shared). */
+    private volatile SafetensorsWriter layout;
 
     private TensorPlan(List<Entry> entries, Map<String, String> metadata, Set<Path> inputs, List<Sidecar> sidecars) {
         this.entries = Collections.unmodifiableList(new ArrayList<>(entries));
@@ -135,10 +137,15 @@ public final class TensorPlan {
      *     {@code __metadata__}, repeated, broken Unicode) or the header would be too large
      */
     public SafetensorsWriter layout() {
-        List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>(entries.size());
-        for (Entry e : entries) {
-            specs.add(new SafetensorsWriter.TensorSpec(e.name(), e.dtype(), e.shape()));
+        SafetensorsWriter l = layout;
+        if (l == null) { // computed once: a command shows the sizes before the engine writes
+            List<SafetensorsWriter.TensorSpec> specs = new ArrayList<>(entries.size());
+            for (Entry e : entries) {
+                specs.add(new SafetensorsWriter.TensorSpec(e.name(), e.dtype(), e.shape()));
+            }
+            l = new SafetensorsWriter(specs, metadata);
+            layout = l;
         }
-        return new SafetensorsWriter(specs, metadata);
+        return l;
     }
 }

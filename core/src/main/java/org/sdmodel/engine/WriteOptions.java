@@ -12,8 +12,13 @@ import org.sdmodel.zstd.ZstdSettings;
  *     tensor with the plan recomputed; without it only the header and size are checked
  * @param zstd compress the output with these settings; null for a plain safetensors file
  * @param progress where progress goes
+ * @param sync make the output durable (on disk, not only in the page cache) before it is renamed
+ *     into place, so that a crash or power loss never leaves a short file under the target's
+ *     name; false gives that up for speed (the rename still happens only after every byte was
+ *     written, so a failed or killed run still leaves nothing under the target's name)
  */
-public record WriteOptions(boolean overwrite, int threads, boolean verify, ZstdSettings zstd, WriteProgress progress) {
+public record WriteOptions(boolean overwrite, int threads, boolean verify, ZstdSettings zstd, WriteProgress progress,
+        boolean sync) {
 
     public WriteOptions {
         if (threads < 1) {
@@ -22,29 +27,49 @@ public record WriteOptions(boolean overwrite, int threads, boolean verify, ZstdS
         Objects.requireNonNull(progress, "progress");
     }
 
-    /** No overwriting, one thread per core (at most 4), header check only, uncompressed, no progress. */
+    /** Durable ({@code sync} true). */
+    public WriteOptions(boolean overwrite, int threads, boolean verify, ZstdSettings zstd, WriteProgress progress) {
+        this(overwrite, threads, verify, zstd, progress, true);
+    }
+
+    /**
+     * No overwriting, one worker thread per processor, header check only, uncompressed, durable,
+     * no progress.
+     */
     public static WriteOptions defaults() {
-        return new WriteOptions(false, Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())), false,
-                null, WriteProgress.NONE);
+        return new WriteOptions(false, defaultThreads(), false, null, WriteProgress.NONE, true);
+    }
+
+    /**
+     * One worker per processor the JVM may use: workers read, compute and write, and no lock or
+     * channel they share serialises them (see the README's Performance section for the
+     * measurement).
+     */
+    public static int defaultThreads() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     public WriteOptions withOverwrite(boolean b) {
-        return new WriteOptions(b, threads, verify, zstd, progress);
+        return new WriteOptions(b, threads, verify, zstd, progress, sync);
     }
 
     public WriteOptions withThreads(int n) {
-        return new WriteOptions(overwrite, n, verify, zstd, progress);
+        return new WriteOptions(overwrite, n, verify, zstd, progress, sync);
     }
 
     public WriteOptions withVerify(boolean b) {
-        return new WriteOptions(overwrite, threads, b, zstd, progress);
+        return new WriteOptions(overwrite, threads, b, zstd, progress, sync);
     }
 
     public WriteOptions withZstd(ZstdSettings settings) {
-        return new WriteOptions(overwrite, threads, verify, settings, progress);
+        return new WriteOptions(overwrite, threads, verify, settings, progress, sync);
     }
 
     public WriteOptions withProgress(WriteProgress p) {
-        return new WriteOptions(overwrite, threads, verify, zstd, p);
+        return new WriteOptions(overwrite, threads, verify, zstd, p, sync);
+    }
+
+    public WriteOptions withSync(boolean b) {
+        return new WriteOptions(overwrite, threads, verify, zstd, progress, b);
     }
 }

@@ -22,9 +22,13 @@ public final class WriteResult {
     private final Map<WritePhase, Long> nanos;
     private final ZstdResult compressed;
     private final List<Path> sidecars;
+    private final long bytesRead;
+    private final long bytesWritten;
 
     WriteResult(Path target, long fileBytes, long safetensorsBytes, long tensorBytes, Map<String, ConversionStats> stats,
-            Map<WritePhase, Long> nanos, ZstdResult compressed, List<Path> sidecars) {
+            Map<WritePhase, Long> nanos, ZstdResult compressed, List<Path> sidecars, long bytesRead, long bytesWritten) {
+        this.bytesRead = bytesRead;
+        this.bytesWritten = bytesWritten;
         this.target = target;
         this.fileBytes = fileBytes;
         this.safetensorsBytes = safetensorsBytes;
@@ -89,6 +93,23 @@ public final class WriteResult {
     /** The compression's sizes and the SHA-256 of the safetensors file inside; null when not compressed. */
     public ZstdResult compressed() {
         return compressed;
+    }
+
+    /**
+     * Bytes read from files: the sources' tensor data (once per use: a tensor two outputs need
+     * counts twice), the header read back, and with {@code verify}, {@code zstd} or side files
+     * what those read.
+     */
+    public long bytesRead() {
+        return bytesRead;
+    }
+
+    /**
+     * Bytes written to files: the output; with {@code zstd}, also the uncompressed file it was
+     * compressed from; side files.
+     */
+    public long bytesWritten() {
+        return bytesWritten;
     }
 
     /** Side files copied beside the output. */

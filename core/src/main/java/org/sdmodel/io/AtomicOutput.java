@@ -151,8 +151,23 @@ public final class AtomicOutput implements Closeable {
      * @throws FileAlreadyExistsException if the target appeared meanwhile and may not be replaced
      */
     public void commit() throws IOException {
+        commit(true);
+    }
+
+    /**
+     * Renames the temporary file into place; with {@code durable}, flushes its data to disk first,
+     * so that a crash never leaves a short file under the target's name. Without, the data may
+     * still be only in the operating system's cache when the name appears (a crash or power loss
+     * soon after can leave a short or empty file under it); a failed or killed process still
+     * leaves nothing there.
+     *
+     * @throws FileAlreadyExistsException if the target appeared meanwhile and may not be replaced
+     */
+    public void commit(boolean durable) throws IOException {
         stopFlusher();
-        channel.force(true);
+        if (durable) {
+            channel.force(true);
+        }
         channel.close();
         if (!overwrite && Files.exists(target)) {
             throw new FileAlreadyExistsException(target.toString(), null, "already exists (use --force to replace it)");

@@ -29,10 +29,10 @@ public record PruneOptions(EmaPolicy ema, Precision precision, Pattern drop, Pat
         }
     }
 
-    /** The defaults of {@code sdmodel prune}: EMA weights used, fp16, one worker per core (at most 4). */
+    /** The defaults of {@code sdmodel prune}: EMA weights used, fp16, one worker per processor. */
     public static PruneOptions defaults() {
         return new PruneOptions(EmaPolicy.USE, Precision.FP16, null, null,
-                Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())), null, false);
+                org.sdmodel.engine.WriteOptions.defaultThreads(), null, false);
     }
 
     /** What {@code sdmodel convert} does: every tensor of the state dict, unchanged. */
