@@ -14,7 +14,15 @@ public final class PickleInput {
     private final ReadableByteChannel channel;
     private final long limit;
     private final long maxAllocation;
-    private final ByteBuffer buffer;
+    /**
+     * The bytes fetched and not yet consumed are {@code buffer[position, end)}: a plain array
+     * rather than a ByteBuffer, as every opcode reads from it and, run once at start-up before
+     * the JIT compiles it, each call a ByteBuffer adds costs (about a third of reading a
+     * checkpoint's pickle was spent in them).
+     */
+    private final byte[] buffer;
+    private int position;
+    private int end;
     private long consumed;
     private long fetched;
 
@@ -22,8 +30,7 @@ public final class PickleInput {
         this.channel = channel;
         this.limit = limit;
         this.maxAllocation = maxAllocation;
-        this.buffer = ByteBuffer.allocate(64 * 1024);
-        buffer.limit(0);
+        this.buffer = new byte[64 * 1024];
     }
 
     /** In memory: the array is the buffer, nothing is fetched. */
@@ -31,7 +38,8 @@ public final class PickleInput {
         this.channel = null;
         this.limit = bytes.length;
         this.maxAllocation = Long.MAX_VALUE;
-        this.buffer = ByteBuffer.wrap(bytes);
+        this.buffer = bytes;
+        this.end = bytes.length;
         this.fetched = bytes.length;
     }
 
@@ -61,14 +69,23 @@ public final class PickleInput {
     }
 
     int readByte() throws IOException {
-        if (!buffer.hasRemaining() && !fill()) {
+        if (position == end && !fill()) {
             throw truncated();
         }
         consumed++;
-        return buffer.get() & 0xFF;
+        return buffer[position++] & 0xFF;
     }
 
     long readLittleEndian(int n) throws IOException {
+        if (end - position >= n) { // the common case: all in the buffer
+            long v = 0;
+            for (int i = 0; i < n; i++) {
+                v |= (buffer[position + i] & 0xFFL) << (8 * i);
+            }
+            position += n;
+            consumed += n;
+            return v;
+        }
         long v = 0;
         for (int i = 0; i < n; i++) {
             v |= ((long) readByte()) << (8 * i);
@@ -104,11 +121,12 @@ public final class PickleInput {
         byte[] out = new byte[(int) n];
         int off = 0;
         while (off < out.length) {
-            if (!buffer.hasRemaining() && !fill()) {
+            if (position == end && !fill()) {
                 throw truncated();
             }
-            int k = Math.min(buffer.remaining(), out.length - off);
-            buffer.get(out, off, k);
+            int k = Math.min(end - position, out.length - off);
+            System.arraycopy(buffer, position, out, off, k);
+            position += k;
             off += k;
             consumed += k;
         }
@@ -126,15 +144,14 @@ public final class PickleInput {
         StringBuilder sb = new StringBuilder();
         boolean kept = true;
         while (true) {
-            if (!buffer.hasRemaining() && !fill()) {
+            if (position == end && !fill()) {
                 throw truncated();
             }
             // Scan the buffer for the newline without a call per byte.
-            int start = buffer.position();
-            int end = buffer.limit();
+            int start = position;
             int nl = -1;
             for (int i = start; i < end; i++) {
-                if (buffer.get(i) == '\n') {
+                if (buffer[i] == '\n') {
                     nl = i;
                     break;
                 }
@@ -146,12 +163,12 @@ public final class PickleInput {
                     sb.setLength(0);
                 } else {
                     for (int i = start; i < stop; i++) {
-                        sb.append((char) (buffer.get(i) & 0xFF));
+                        sb.append((char) (buffer[i] & 0xFF));
                     }
                 }
             }
             int used = (nl < 0 ? end : nl + 1) - start;
-            buffer.position(start + used);
+            position = start + used;
             consumed += used;
             if (nl >= 0) {
                 return kept ? sb.toString() : null;
@@ -169,8 +186,8 @@ public final class PickleInput {
                     + " remain in the pickle (truncated or corrupt)");
         }
         long left = n;
-        int buffered = (int) Math.min(left, buffer.remaining());
-        buffer.position(buffer.position() + buffered);
+        int buffered = (int) Math.min(left, end - position);
+        position += buffered;
         consumed += buffered;
         left -= buffered;
         if (left > 0 && channel instanceof RegionChannel) {
@@ -183,25 +200,25 @@ public final class PickleInput {
             if (!fill()) {
                 throw truncated();
             }
-            int k = (int) Math.min(left, buffer.remaining());
-            buffer.position(buffer.position() + k);
+            int k = (int) Math.min(left, end - position);
+            position += k;
             consumed += k;
             left -= k;
         }
     }
 
     private boolean fill() throws IOException {
-        long want = Math.min(buffer.capacity(), limit - fetched);
-        if (want <= 0) {
+        long want = Math.min(buffer.length, limit - fetched);
+        if (want <= 0 || channel == null) {
             return false;
         }
-        buffer.clear();
-        buffer.limit((int) want);
+        ByteBuffer b = ByteBuffer.wrap(buffer, 0, (int) want);
         int n;
         do {
-            n = channel.read(buffer);
+            n = channel.read(b);
         } while (n == 0);
-        buffer.flip();
+        position = 0;
+        end = Math.max(n, 0);
         if (n < 0) {
             return false;
         }

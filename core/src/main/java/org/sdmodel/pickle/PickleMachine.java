@@ -133,7 +133,7 @@ public final class PickleMachine {
                     stack.push(PyTuple.empty());
                     break;
                 case TUPLE:
-                    stack.push(PyTuple.of(stack.popMark("TUPLE")));
+                    stack.push(PyTuple.wrap(stack.popMarkArray("TUPLE")));
                     break;
                 case TUPLE1: {
                     Object a = stack.pop("TUPLE1");

@@ -22,7 +22,12 @@ final class PickleStack {
     private int[] marks = new int[16];
     private int markCount;
     // Memo indices are any unsigned 32-bit number (LONG_BINPUT) or text; only the count is limited.
-    private final Map<Long, Object> memo = new HashMap<>();
+    // Picklers number them 0, 1, 2...: those are kept in an array (a checkpoint's pickle stores
+    // tens of thousands, a boxed map entry each cost start-up time); any other index in a map.
+    private static final Object ABSENT = new Object();
+    private Object[] dense = new Object[0];
+    private int denseEntries;
+    private final Map<Long, Object> sparse = new HashMap<>();
 
     PickleStack(ReadOptions options) {
         this.options = options;
@@ -83,6 +88,15 @@ final class PickleStack {
         return out;
     }
 
+    /** {@link #popMark} as an array. */
+    Object[] popMarkArray(String op) throws PickleException {
+        int from = topMark(op);
+        List<Object> above = items.subList(from, items.size());
+        Object[] out = above.toArray();
+        above.clear();
+        return out;
+    }
+
     /** Pops everything above the top mark, and the mark, keeping nothing. */
     void dropMark(String op) throws PickleException {
         int from = topMark(op);
@@ -112,7 +126,7 @@ final class PickleStack {
                 putMemo(index);
                 return true;
             case PickleReader.MEMOIZE:
-                putMemo(memo.size());
+                putMemo(memoSize());
                 return true;
             case PickleReader.GET:
             case PickleReader.BINGET:
@@ -124,20 +138,50 @@ final class PickleStack {
         }
     }
 
+    private int memoSize() {
+        return denseEntries + sparse.size();
+    }
+
+    private boolean hasMemo(long index) {
+        return index < dense.length ? dense[(int) index] != ABSENT : sparse.containsKey(index);
+    }
+
     /** Stores the top item under {@code index}. */
     private void putMemo(long index) throws PickleException, MemoryLimitException {
         if (index < 0) {
             throw new PickleException("negative memo index " + index + " (corrupt pickle)");
         }
-        if (memo.size() >= options.maxMemoEntries() && !memo.containsKey(index)) {
-            throw new MemoryLimitException("pickle memo size", memo.size() + 1L, options.maxMemoEntries());
+        if (memoSize() >= options.maxMemoEntries() && !hasMemo(index)) {
+            throw new MemoryLimitException("pickle memo size", memoSize() + 1L, options.maxMemoEntries());
         }
-        memo.put(index, peek("PUT"));
+        Object top = peek("PUT");
+        // the array grows with the entries stored, never to an index a hostile pickle names
+        if (index >= dense.length && index < 2L * memoSize() + 64 && sparse.isEmpty()) {
+            int from = dense.length;
+            dense = Arrays.copyOf(dense, (int) Math.max(index + 1, 2L * from + 16));
+            Arrays.fill(dense, from, dense.length, ABSENT);
+        }
+        if (index < dense.length) {
+            if (dense[(int) index] == ABSENT) {
+                denseEntries++;
+            }
+            dense[(int) index] = top;
+        } else {
+            sparse.put(index, top);
+        }
     }
 
     private Object getMemo(long index) throws PickleException {
-        Object v = memo.get(index);
-        if (v == null && !memo.containsKey(index)) {
+        Object v;
+        if (index < dense.length) {
+            v = dense[(int) index];
+        } else {
+            v = sparse.get(index);
+            if (v == null && !sparse.containsKey(index)) {
+                v = ABSENT;
+            }
+        }
+        if (v == ABSENT) {
             throw new PickleException("memo entry " + index + " is read before it was stored (CPython fails too)");
         }
         return v;

@@ -29,13 +29,18 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
 
     /** A tuple of the given items (the array is copied). */
     public static PyTuple of(Object... items) {
+        return wrap(items.clone());
+    }
+
+    /** A tuple holding {@code items} itself, which the caller no longer touches. */
+    static PyTuple wrap(Object[] items) {
         int depth = 1;
         for (Object o : items) {
             if (o instanceof PyTuple) {
                 depth = Math.max(depth, ((PyTuple) o).depth + 1);
             }
         }
-        return new PyTuple(items.clone(), depth);
+        return new PyTuple(items, depth);
     }
 
     /** A tuple of the items of a list. */

@@ -1,6 +1,5 @@
 package org.sdmodel.safetensors;
 
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -146,7 +145,9 @@ public final class SafetensorsWriter {
     public SafetensorsWriter(Collection<TensorSpec> tensors, Map<String, String> metadata) {
         List<TensorSpec> ordered = new ArrayList<>(tensors);
         Set<String> names = new HashSet<>();
+        boolean surrogates = false;
         for (TensorSpec t : ordered) {
+            surrogates |= hasSurrogate(t.name);
             if (t.name.isEmpty() || t.name.equals("__metadata__") || !isValidUnicode(t.name)) {
                 throw new IllegalArgumentException("a tensor cannot be named " + SafetensorsHeader.quote(t.name)
                         + " in a safetensors file");
@@ -165,7 +166,8 @@ public final class SafetensorsWriter {
                 }
             }
         }
-        ordered.sort(FILE_ORDER);
+        // without characters beyond U+FFFF, UTF-16 order is code point order, and compareTo is fast
+        ordered.sort(surrogates ? FILE_ORDER : FILE_ORDER_BMP);
 
         long[] begin = new long[ordered.size()];
         long[] sizes = new long[ordered.size()];
@@ -212,6 +214,24 @@ public final class SafetensorsWriter {
         }
     };
 
+    /** {@link #FILE_ORDER} for names without surrogates. */
+    private static final Comparator<TensorSpec> FILE_ORDER_BMP = new Comparator<>() {
+        @Override
+        public int compare(TensorSpec a, TensorSpec b) {
+            int byDtype = b.dtype.compareTo(a.dtype);
+            return byDtype != 0 ? byDtype : a.name.compareTo(b.name);
+        }
+    };
+
+    private static boolean hasSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isSurrogate(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static int compareCodePoints(String a, String b) {
         int i = 0;
         int j = 0;
@@ -231,58 +251,66 @@ public final class SafetensorsWriter {
         return SafetensorsHeader.unpairedSurrogate(s) < 0;
     }
 
-    /** The JSON header, padded with spaces to a multiple of 8 bytes. */
+    /**
+     * The JSON header, padded with spaces to a multiple of 8 bytes. Built as one string and encoded
+     * once (the names were checked to be valid Unicode, so UTF-8 encodes them exactly).
+     */
     private static byte[] headerJson(List<TensorSpec> ordered, long[] begin, long[] sizes, Map<String, String> metadata) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write('{');
+        StringBuilder out = new StringBuilder(128 + 96 * ordered.size());
+        out.append('{');
         boolean first = true;
         if (metadata != null) {
-            writeString(out, "__metadata__");
-            out.write(':');
-            out.write('{');
+            out.append("\"__metadata__\":{");
             boolean firstEntry = true;
             for (Map.Entry<String, String> e : metadata.entrySet()) {
                 if (!firstEntry) {
-                    out.write(',');
+                    out.append(',');
                 }
                 firstEntry = false;
                 writeString(out, e.getKey());
-                out.write(':');
+                out.append(':');
                 writeString(out, e.getValue());
             }
-            out.write('}');
+            out.append('}');
             first = false;
         }
         for (int i = 0; i < ordered.size(); i++) {
             TensorSpec t = ordered.get(i);
             if (!first) {
-                out.write(',');
+                out.append(',');
             }
             first = false;
             writeString(out, t.name);
-            writeAscii(out, ":{\"dtype\":\"" + t.dtype.safetensorsName() + "\",\"shape\":[");
+            out.append(":{\"dtype\":\"").append(t.dtype.safetensorsName()).append("\",\"shape\":[");
             for (int d = 0; d < t.shape.length; d++) {
-                writeAscii(out, (d == 0 ? "" : ",") + t.shape[d]);
+                if (d > 0) {
+                    out.append(',');
+                }
+                out.append(t.shape[d]);
             }
-            writeAscii(out, "],\"data_offsets\":[" + begin[i] + "," + (begin[i] + sizes[i]) + "]}");
+            out.append("],\"data_offsets\":[").append(begin[i]).append(',').append(begin[i] + sizes[i]).append("]}");
         }
-        out.write('}');
-        while (out.size() % SafetensorsHeader.LENGTH_PREFIX != 0) {
-            out.write(' ');
+        out.append('}');
+        byte[] json = out.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + SafetensorsHeader.LENGTH_PREFIX - 1) / SafetensorsHeader.LENGTH_PREFIX
+                * SafetensorsHeader.LENGTH_PREFIX;
+        if (padded == json.length) {
+            return json;
         }
-        return out.toByteArray();
+        byte[] p = Arrays.copyOf(json, padded);
+        Arrays.fill(p, json.length, padded, (byte) ' ');
+        return p;
     }
 
-    private static void writeAscii(ByteArrayOutputStream out, String s) {
-        out.writeBytes(s.getBytes(StandardCharsets.US_ASCII));
-    }
-
-    /** A JSON string as serde_json writes it: UTF-8, escaping only quote, backslash and C0 controls. */
-    private static void writeString(ByteArrayOutputStream out, String s) {
-        out.write('"');
+    /** A JSON string as serde_json writes it: escaping only quote, backslash and C0 controls. */
+    private static void writeString(StringBuilder out, String s) {
+        out.append('"');
         int plainFrom = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                continue;
+            }
             String escape;
             switch (c) {
                 case '"': escape = "\\\""; break;
@@ -292,16 +320,12 @@ public final class SafetensorsWriter {
                 case '\n': escape = "\\n"; break;
                 case '\r': escape = "\\r"; break;
                 case '\t': escape = "\\t"; break;
-                default: escape = c < 0x20 ? String.format(Locale.ROOT, "\\u%04x", (int) c) : null; break;
+                default: escape = String.format(Locale.ROOT, "\\u%04x", (int) c); break;
             }
-            if (escape != null) {
-                out.writeBytes(s.substring(plainFrom, i).getBytes(StandardCharsets.UTF_8));
-                writeAscii(out, escape);
-                plainFrom = i + 1;
-            }
+            out.append(s, plainFrom, i).append(escape);
+            plainFrom = i + 1;
         }
-        out.writeBytes(s.substring(plainFrom).getBytes(StandardCharsets.UTF_8));
-        out.write('"');
+        out.append(s, plainFrom, s.length()).append('"');
     }
 
     /** The first bytes of the file: the 8-byte length, the JSON header and its padding. Returns a copy. */

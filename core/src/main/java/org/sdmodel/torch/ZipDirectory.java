@@ -129,6 +129,8 @@ final class ZipDirectory {
                     + cdSize / CENTRAL_HEADER_SIZE);
         }
         ByteBuffer cd = readAt(ch, cdOffset, (int) cdSize);
+        // one buffer for every local header: direct, so a read is one copy (a checkpoint has thousands)
+        ByteBuffer local = ByteBuffer.allocateDirect(LOCAL_HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
         Map<String, Entry> entries = new LinkedHashMap<>();
         List<Entry> all = new ArrayList<>();
         int p = 0;
@@ -190,7 +192,7 @@ final class ZipDirectory {
             if (headerOffset < 0 || headerOffset > cdOffset - LOCAL_HEADER_SIZE) {
                 throw new ZipFormatException("entry '" + name + "' starts outside the archive data");
             }
-            ByteBuffer local = readAt(ch, headerOffset, LOCAL_HEADER_SIZE);
+            readAt(ch, headerOffset, local.clear());
             if (local.getInt(0) != LOCAL_SIG) {
                 throw new ZipFormatException("entry '" + name + "' has no local header where the directory points");
             }
@@ -245,7 +247,11 @@ final class ZipDirectory {
     }
 
     static ByteBuffer readAt(FileChannel ch, long offset, int length) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        return readAt(ch, offset, ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /** Fills {@code b} from {@code offset} of the file; returns it flipped. */
+    private static ByteBuffer readAt(FileChannel ch, long offset, ByteBuffer b) throws IOException {
         while (b.hasRemaining()) {
             int n = ch.read(b, offset + b.position());
             if (n < 0) {
