@@ -49,4 +49,9 @@ if [ -r "$0.jsa" ] && { read -r CDS_JDK && read -r CDS_LAUNCHER; } < "$0.jsa.for
     CDS="-XX:SharedArchiveFile=$0.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
   fi
 fi
-exec "$JAVA" $CDS $SDMODEL_JAVA_OPTS -Xss4m -jar "$0" "$@"
+# C2, the optimising compiler, compiles only what is really hot (the conversion and arithmetic
+# loops): at its default thresholds it also compiled the code that runs once at start-up (picocli,
+# the pickle, the plan), and on a machine with few cores that took CPU from the start-up itself.
+JIT="-XX:Tier4InvocationThreshold=50000 -XX:Tier4MinInvocationThreshold=6000 -XX:Tier4CompileThreshold=150000"
+JIT="$JIT -XX:Tier4BackEdgeThreshold=400000"
+exec "$JAVA" $CDS $JIT $SDMODEL_JAVA_OPTS -Xss4m -jar "$0" "$@"

@@ -71,6 +71,8 @@ final class EngineRun {
             throw Failures.writing(Path.of(e.getFile()), e);
         } catch (ModelFormatException e) {
             throw new CliException(ExitCode.INVALID_INPUT, input + ": " + e.getMessage(), e);
+        } catch (org.sdmodel.merge.InputHashes.InputHashException e) {
+            throw Failures.reading(e.file().path(), e.getCause());
         } catch (IOException e) {
             throw Failures.writing(output, e);
         }

@@ -18,6 +18,7 @@ import org.sdmodel.component.ComponentPlanner;
 import org.sdmodel.component.VaeFile;
 import org.sdmodel.engine.TensorPlan;
 import org.sdmodel.engine.WriteResult;
+import org.sdmodel.merge.InputHashes;
 import org.sdmodel.merge.MergeException;
 import org.sdmodel.merge.MergeInput;
 import org.sdmodel.merge.MergeMethod;
@@ -146,29 +147,47 @@ final class MergeCommand implements Callable<Integer> {
             }
             long planned = System.nanoTime();
             Trace.mark("planned");
-            // The recipe records each model's SHA-256: read every input once more, now that the merge is known to work.
-            plan = plan(hash(inputs, err, workers), options);
-            long hashed = System.nanoTime();
-            Trace.mark("hashed");
-            long hashedBytes = 0;
+            // The recipe records each model's SHA-256, which takes reading every input once more:
+            // that runs beside the merge, and the header is written last, once the hashes are known.
+            List<ModelFile> files = new ArrayList<>();
             for (MergeInput in : inputs) {
-                hashedBytes += in.file().size();
+                files.add(in.file());
             }
-            TensorPlan tensors = plan.tensors();
-            WriteResult result = EngineRun.write(tensors, output,
-                    EngineRun.options(write, output, workers,
-                            new EngineProgress(err, output.getFileName().toString(),
-                                    !write.out.quiet && !write.out.json && ProgressBar.terminal())),
-                    labelled());
+            MergeOptions planned0 = options;
+            HashWait wait = new HashWait(err, !write.out.quiet && !write.out.json && ProgressBar.terminal());
+            WriteResult result;
+            Map<String, String> metadata;
+            long hashNanos;
+            long hashBytes;
+            try (InputHashes hashes = InputHashes.start(files, workers, wait::advance)) {
+                plan = plan(hashes.pending(), options);
+                List<Map<String, String>> last = new ArrayList<>();
+                TensorPlan tensors = plan.tensors().withLateMetadata(() -> {
+                    List<MergeInput> hashed = wait.await(hashes);
+                    Trace.mark("hashed");
+                    MergeInput c = hashed.size() > 2 ? hashed.get(2) : null;
+                    last.add(MergePlanner.plan(hashed.get(0), hashed.size() > 1 ? hashed.get(1) : null, c, planned0)
+                            .tensors().metadata());
+                    return last.get(0);
+                });
+                result = EngineRun.write(tensors, output,
+                        EngineRun.options(write, output, workers,
+                                new EngineProgress(err, output.getFileName().toString(),
+                                        !write.out.quiet && !write.out.json && ProgressBar.terminal())),
+                        labelled());
+                metadata = last.get(0);
+                hashNanos = hashes.nanos();
+                hashBytes = hashes.bytes();
+            }
             summary.put("output_bytes", result.fileBytes());
             summary.put("seconds", result.totalNanos() / 1e9);
             Map<String, Long> before = new LinkedHashMap<>();
             before.put("open", openedAt - started);
             before.put("plan", planned - openedAt);
-            before.put("hash", hashed - planned);
-            EngineRun.putPhases(summary, before, result, hashedBytes);
-            ObjectNode metadata = summary.putObject("metadata");
-            tensors.metadata().forEach(metadata::put);
+            EngineRun.putPhases(summary, before, result, hashBytes);
+            summary.put("hashing_seconds", hashNanos / 1e9);
+            ObjectNode md = summary.putObject("metadata");
+            metadata.forEach(md::put);
             if (write.out.json) {
                 out.println(Json.write(Json.array().add(summary)));
             } else {
@@ -202,37 +221,41 @@ final class MergeCommand implements Callable<Integer> {
         }
     }
 
-    /** The inputs with the hashes the recipe records: every file read whole, several at once. */
-    private List<MergeInput> hash(List<MergeInput> inputs, PrintWriter err, int threads) throws CliException {
-        long total = 0;
-        for (MergeInput in : inputs) {
-            total += in.file().size();
+    /**
+     * The hashing's progress: a bar only while the merge waits for it, once its tensors are
+     * written (until then the writing's bar shows).
+     */
+    private static final class HashWait {
+        private final PrintWriter err;
+        private final boolean bars;
+        private final java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+        private volatile ProgressBar bar;
+
+        HashWait(PrintWriter err, boolean bars) {
+            this.err = err;
+            this.bars = bars;
         }
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-                Math.max(1, Math.min(threads, inputs.size())), r -> {
-                    Thread t = new Thread(r, "sdmodel-hash");
-                    t.setDaemon(true);
-                    return t;
-                });
-        try (ProgressBar bar = write.out.bar(err, "hashing the inputs", total)) {
-            List<java.util.concurrent.Future<MergeInput>> hashed = new ArrayList<>();
-            for (MergeInput in : inputs) {
-                hashed.add(pool.submit(() -> MergeInput.of(in.file(), bar::advance)));
+
+        void advance(long bytes) {
+            done.addAndGet(bytes);
+            ProgressBar b = bar;
+            if (b != null) {
+                b.advance(bytes);
             }
-            List<MergeInput> out = new ArrayList<>();
-            for (int i = 0; i < hashed.size(); i++) {
-                try {
-                    out.add(hashed.get(i).get());
-                } catch (java.util.concurrent.ExecutionException e) {
-                    throw Failures.reading(inputs.get(i).file().path(), e.getCause());
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new CliException(ExitCode.OUTPUT_FAILED, "interrupted while hashing", e);
+        }
+
+        List<MergeInput> await(InputHashes hashes) throws java.io.IOException {
+            if (!hashes.isDone()) {
+                bar = new ProgressBar(err, "hashing the inputs", hashes.bytes(), bars, done.get());
+            }
+            try {
+                return hashes.await();
+            } finally {
+                ProgressBar b = bar;
+                if (b != null) {
+                    b.close();
                 }
             }
-            return out;
-        } finally {
-            pool.shutdown();
         }
     }
 

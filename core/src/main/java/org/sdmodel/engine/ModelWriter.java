@@ -80,7 +80,7 @@ public final class ModelWriter {
      * @throws OutputCheckException if the output read back differs from what was written
      */
     public static WriteResult write(TensorPlan plan, Path target, WriteOptions options) throws IOException {
-        SafetensorsWriter layout = layout(plan);
+        SafetensorsWriter layout = layout(plan); // with the late metadata, that of the header laid out
         Path out = target.toAbsolutePath();
         refuseInputAsOutput(plan, out);
         List<Path> sidecars = sidecarTargets(plan, out, options.overwrite());
@@ -94,7 +94,9 @@ public final class ModelWriter {
                 if (options.sync()) {
                     atomic.flushInBackground(); // the disk flushes while the CPU computes
                 }
-                stats = writeAndCheck(plan, layout, atomic.channel(), atomic.tempFile(), options, nanos, io);
+                Written w = writeAndCheck(plan, layout, atomic.channel(), atomic.tempFile(), options, nanos, io);
+                stats = w.stats();
+                layout = w.layout();
                 fileBytes = layout.fileSize();
             } else {
                 String plainName = out.getFileName().toString().replaceFirst("\\.zst$", "");
@@ -103,7 +105,9 @@ public final class ModelWriter {
                 try (TemporaryFile plain = TemporaryFile.create(out.getParent(), plainName);
                         FileChannel channel = FileChannel.open(plain.path(), StandardOpenOption.READ,
                                 StandardOpenOption.WRITE)) {
-                    stats = writeAndCheck(plan, layout, channel, plain.path(), options, nanos, io);
+                    Written w = writeAndCheck(plan, layout, channel, plain.path(), options, nanos, io);
+                    stats = w.stats();
+                    layout = w.layout();
                     compressed = compress(plain.path(), atomic, options, nanos);
                 }
                 fileBytes = compressed.compressedBytes();
@@ -139,12 +143,38 @@ public final class ModelWriter {
         }
     }
 
-    /** Writes the file into {@code channel} (which writes {@code file}), then checks or verifies it. */
-    private static Map<String, ConversionStats> writeAndCheck(TensorPlan plan, SafetensorsWriter layout,
+    /** What {@link #writeAndCheck} wrote: the conversions' losses, and the layout (with its final header). */
+    private record Written(Map<String, ConversionStats> stats, SafetensorsWriter layout) {
+    }
+
+    /**
+     * Writes the file into {@code channel} (which writes {@code file}), with the late metadata's
+     * header if the plan has one, then checks or verifies it.
+     */
+    private static Written writeAndCheck(TensorPlan plan, SafetensorsWriter layout,
             FileChannel channel, Path file, WriteOptions options, Map<WritePhase, Long> nanos, Io io) throws IOException {
         long start = phase(options, WritePhase.WRITE, layout.fileSize());
         Map<String, ConversionStats> stats = writeTensors(plan, layout, channel, options, io);
         end(options, WritePhase.WRITE, start, nanos);
+        if (plan.lateMetadata() != null) {
+            start = phase(options, WritePhase.HEADER, 0);
+            Map<String, String> metadata = plan.lateMetadata().get();
+            SafetensorsWriter last = finalLayout(layout, metadata);
+            if (last.header().length == layout.header().length) {
+                last.writeHeader(channel);
+                io.written.add(last.header().length);
+                end(options, WritePhase.HEADER, start, nanos);
+            } else { // a header longer than the one laid out: not expected, but never a wrong file
+                end(options, WritePhase.HEADER, start, nanos);
+                plan = plan.withMetadata(metadata);
+                last = layout(plan);
+                channel.truncate(0);
+                start = phase(options, WritePhase.WRITE, last.fileSize());
+                stats = writeTensors(plan, last, channel, options, io);
+                end(options, WritePhase.WRITE, start, nanos);
+            }
+            layout = last;
+        }
 
         start = phase(options, WritePhase.CHECK, 0);
         checkWritten(layout, channel);
@@ -157,7 +187,17 @@ public final class ModelWriter {
             }
             end(options, WritePhase.VERIFY, start, nanos);
         }
-        return stats;
+        return new Written(stats, layout);
+    }
+
+    /** The layout with the final metadata, its header padded to the length laid out when it is shorter. */
+    private static SafetensorsWriter finalLayout(SafetensorsWriter laidOut, Map<String, String> metadata)
+            throws ModelFormatException {
+        try {
+            return laidOut.withMetadata(metadata);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException("cannot be written as safetensors: " + e.getMessage());
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.sdmodel.engine;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -49,14 +50,27 @@ public final class TensorPlan {
         }
     }
 
+    /**
+     * Metadata known only once the tensors are written: a merge's recipe names its inputs by their
+     * SHA-256, which is computed while the engine writes (see {@link #withLateMetadata}).
+     */
+    @FunctionalInterface
+    public interface LateMetadata {
+        /** The final metadata; may wait for it. */
+        Map<String, String> get() throws IOException;
+    }
+
     private final List<Entry> entries;
     private final Map<String, String> metadata;
     private final Set<Path> inputs;
     private final List<Sidecar> sidecars;
+    private final LateMetadata late;
     /** The layout, once asked for (immutable, so shared). */
     private volatile SafetensorsWriter layout;
 
-    private TensorPlan(List<Entry> entries, Map<String, String> metadata, Set<Path> inputs, List<Sidecar> sidecars) {
+    private TensorPlan(List<Entry> entries, Map<String, String> metadata, Set<Path> inputs, List<Sidecar> sidecars,
+            LateMetadata late) {
+        this.late = late;
         this.entries = Collections.unmodifiableList(new ArrayList<>(entries));
         this.metadata = metadata == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
         this.inputs = Collections.unmodifiableSet(new LinkedHashSet<>(inputs));
@@ -65,7 +79,7 @@ public final class TensorPlan {
 
     /** A plan of these entries (in any order: the file orders them as safetensors does) and metadata. */
     public static TensorPlan of(List<Entry> entries, Map<String, String> metadata) {
-        return new TensorPlan(entries, metadata, Set.of(), List.of());
+        return new TensorPlan(entries, metadata, Set.of(), List.of(), null);
     }
 
     /** The output tensors, in the order the planner decided them. */
@@ -96,19 +110,36 @@ public final class TensorPlan {
                 all.add(p);
             }
         }
-        return new TensorPlan(entries, metadata, all, sidecars);
+        return new TensorPlan(entries, metadata, all, sidecars, late);
     }
 
-    /** This plan with other metadata (null for none). */
+    /** This plan with other metadata (null for none), and no late metadata. */
     public TensorPlan withMetadata(Map<String, String> m) {
-        return new TensorPlan(entries, m, inputs, sidecars);
+        return new TensorPlan(entries, m, inputs, sidecars, null);
+    }
+
+    /**
+     * This plan with its final metadata known only after its tensors are written. The file is
+     * laid out with {@link #metadata()}, which stands in for the final metadata: it must make a
+     * header at least as long (a value of the same length in its place, such as 64 characters for
+     * a SHA-256 not yet computed). The engine writes the tensors, then asks {@code late} for the
+     * final metadata and writes the header, padded with spaces to the length laid out (which the
+     * safetensors format allows); should it be longer, the file is written again.
+     */
+    public TensorPlan withLateMetadata(LateMetadata late) {
+        return new TensorPlan(entries, metadata, inputs, sidecars, late);
+    }
+
+    /** The late metadata, or null when {@link #metadata()} is final. */
+    public LateMetadata lateMetadata() {
+        return late;
     }
 
     /** This plan with a side file. */
     public TensorPlan withSidecar(Sidecar s) {
         List<Sidecar> all = new ArrayList<>(sidecars);
         all.add(s);
-        return new TensorPlan(entries, metadata, inputs, all);
+        return new TensorPlan(entries, metadata, inputs, all, late);
     }
 
     /** The entry named {@code name}, or null. */

@@ -61,8 +61,22 @@ public record ModelHashes(String sha256, String autov1, String autov3, String ad
     }
 
     static ModelHashes compute(Path file, LongConsumer progress, int chunkBytes) throws IOException {
+        return compute(file, progress, chunkBytes, true);
+    }
+
+    /**
+     * The SHA-256 and the legacy hash only ({@link #autov3()} null): what a merge's recipe records.
+     * Half the work of {@link #compute} on a safetensors file, whose {@code autov3} is a second
+     * SHA-256 of nearly all of it.
+     */
+    public static ModelHashes sha256AndLegacy(Path file, LongConsumer progress) throws IOException {
+        return compute(file, progress, DigestPipeline.CHUNK_BYTES, false);
+    }
+
+    private static ModelHashes compute(Path file, LongConsumer progress, int chunkBytes, boolean addnetHash)
+            throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long dataStart = safetensorsDataStart(channel);
+            long dataStart = addnetHash ? safetensorsDataStart(channel) : -1;
             DigestPipeline pipeline = new DigestPipeline(chunkBytes);
             DigestPipeline.Range full = pipeline.add(0, Long.MAX_VALUE);
             DigestPipeline.Range legacy = pipeline.add(AUTOV1_OFFSET, AUTOV1_OFFSET + AUTOV1_LENGTH);

@@ -30,7 +30,7 @@ public record MergeInput(ModelFile file, String name, String sha256, String lega
 
     /** {@code file} with its hashes computed; {@code progress} receives the bytes read. */
     public static MergeInput of(ModelFile file, LongConsumer progress) throws IOException {
-        ModelHashes h = ModelHashes.compute(file.path(), progress);
+        ModelHashes h = ModelHashes.sha256AndLegacy(file.path(), progress);
         return new MergeInput(file, file.path().getFileName().toString(), h.sha256(), h.autov1());
     }
 

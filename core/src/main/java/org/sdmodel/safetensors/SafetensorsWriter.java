@@ -143,6 +143,18 @@ public final class SafetensorsWriter {
      *     safetensors readers accept
      */
     public SafetensorsWriter(Collection<TensorSpec> tensors, Map<String, String> metadata) {
+        this(tensors, metadata, 0);
+    }
+
+    /**
+     * Lays out a file whose JSON header is padded with spaces to at least {@code minHeaderBytes}
+     * (then to a multiple of 8): a header written after the tensors, when its final content is
+     * known, keeps the length laid out before. The safetensors format allows trailing spaces in
+     * the header; readers ignore them.
+     *
+     * @throws IllegalArgumentException as {@link #SafetensorsWriter(Collection, Map)}
+     */
+    public SafetensorsWriter(Collection<TensorSpec> tensors, Map<String, String> metadata, int minHeaderBytes) {
         List<TensorSpec> ordered = new ArrayList<>(tensors);
         Set<String> names = new HashSet<>();
         boolean surrogates = false;
@@ -182,7 +194,7 @@ public final class SafetensorsWriter {
             }
         }
 
-        byte[] json = headerJson(ordered, begin, sizes, metadata);
+        byte[] json = headerJson(ordered, begin, sizes, metadata, minHeaderBytes);
         if (json.length > SafetensorsHeader.REFERENCE_MAX_HEADER_BYTES) {
             throw new IllegalArgumentException("the header would be " + json.length + " bytes, more than the "
                     + SafetensorsHeader.REFERENCE_MAX_HEADER_BYTES + " that safetensors readers accept");
@@ -255,7 +267,8 @@ public final class SafetensorsWriter {
      * The JSON header, padded with spaces to a multiple of 8 bytes. Built as one string and encoded
      * once (the names were checked to be valid Unicode, so UTF-8 encodes them exactly).
      */
-    private static byte[] headerJson(List<TensorSpec> ordered, long[] begin, long[] sizes, Map<String, String> metadata) {
+    private static byte[] headerJson(List<TensorSpec> ordered, long[] begin, long[] sizes, Map<String, String> metadata,
+            int minBytes) {
         StringBuilder out = new StringBuilder(128 + 96 * ordered.size());
         out.append('{');
         boolean first = true;
@@ -292,8 +305,8 @@ public final class SafetensorsWriter {
         }
         out.append('}');
         byte[] json = out.toString().getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + SafetensorsHeader.LENGTH_PREFIX - 1) / SafetensorsHeader.LENGTH_PREFIX
-                * SafetensorsHeader.LENGTH_PREFIX;
+        int padded = (Math.max(json.length, minBytes) + SafetensorsHeader.LENGTH_PREFIX - 1)
+                / SafetensorsHeader.LENGTH_PREFIX * SafetensorsHeader.LENGTH_PREFIX;
         if (padded == json.length) {
             return json;
         }
@@ -331,6 +344,17 @@ public final class SafetensorsWriter {
     /** The first bytes of the file: the 8-byte length, the JSON header and its padding. Returns a copy. */
     public byte[] header() {
         return header.clone();
+    }
+
+    /**
+     * The same tensors with other metadata, the header padded with spaces to this one's length
+     * when it is shorter: it can be written in this header's place after the tensors (longer, it
+     * cannot, and the tensors' offsets differ).
+     *
+     * @throws IllegalArgumentException as {@link #SafetensorsWriter(Collection, Map)}
+     */
+    public SafetensorsWriter withMetadata(Map<String, String> metadata) {
+        return new SafetensorsWriter(tensors(), metadata, header.length - SafetensorsHeader.LENGTH_PREFIX);
     }
 
     /** The tensors in file order. */
