@@ -96,7 +96,6 @@ public final class Main implements Runnable {
         Main main = new Main();
         main.environment = environment;
         CommandLine cl = new CommandLine(main);
-        Trace.mark("TMP root built");
         // Settings below reach the subcommands added before them, so add these first.
         String named = commandName(args);
         for (Map.Entry<String, Class<?>> c : COMMANDS.entrySet()) {
@@ -105,7 +104,6 @@ public final class Main implements Runnable {
                 cl.addSubcommand(c.getKey(), c.getValue());
             }
         }
-        Trace.mark("TMP sub added");
         cl.setOut(out);
         cl.setErr(err);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -136,7 +134,6 @@ public final class Main implements Runnable {
             cmd.getErr().flush();
             return code;
         });
-        Trace.mark("TMP configured");
         if (Trace.ON) {
             cl.setExecutionStrategy(parsed -> {
                 Trace.mark("parsed");

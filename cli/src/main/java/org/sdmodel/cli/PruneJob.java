@@ -139,7 +139,8 @@ final class PruneJob {
                 throw new CliException(ExitCode.INVALID_INPUT, input + ": cannot be written as safetensors: " + e.getMessage());
             }
             ZstdSettings zstd = compression(output);
-            ObjectNode summary = summary(input, output, model, plan, writer);
+            // the summary lists every tensor kept and dropped: built only when --json prints it
+            ObjectNode summary = json ? summary(input, output, model, plan, writer) : Json.object();
             if (zstd != null) {
                 summary.put("zstd_level", zstd.level());
             }
