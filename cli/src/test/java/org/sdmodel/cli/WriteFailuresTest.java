@@ -56,10 +56,16 @@ class WriteFailuresTest {
         }
     }
 
+    private static final String MERGE_A = TestFiles.testdata("merge/a.ckpt").toString();
+    private static final String MERGE_B = TestFiles.testdata("merge/b.safetensors").toString();
+
     private static void assertRefused(Path folder, String why) throws IOException {
         Path target = folder.resolve("out.safetensors");
-        for (String command : List.of("prune", "convert")) {
-            CliRunner r = CliRunner.run(command, "--quiet", INPUT, "-o", target.toString());
+        for (String command : List.of("prune", "convert", "merge")) {
+            // a merge hashes its inputs while it writes, and writes its header last
+            CliRunner r = command.equals("merge")
+                    ? CliRunner.run(command, "--quiet", MERGE_A, MERGE_B, "-o", target.toString())
+                    : CliRunner.run(command, "--quiet", INPUT, "-o", target.toString());
             assertEquals(ExitCode.OUTPUT_FAILED, r.exitCode, r.toString());
             assertEquals(1, r.err.lines().count(), r.err);
             assertTrue(r.err.startsWith("sdmodel: " + target + ": cannot write: "), r.err);

@@ -54,18 +54,17 @@ public final class InputHashes implements AutoCloseable {
     }
 
     /**
-     * Starts hashing {@code files} on up to {@code threads} threads (each file is read by one).
-     * Their legacy hashes (64 KiB each) are computed now.
+     * Starts hashing {@code files} on up to {@code threads} threads (each file is read by one);
+     * reads nothing itself, so any failure to read comes from {@link #await()}.
      *
      * @param progress receives the bytes hashed as hashing goes on, from the hashing threads
      */
-    public static InputHashes start(List<ModelFile> files, int threads, LongConsumer progress) throws IOException {
+    public static InputHashes start(List<ModelFile> files, int threads, LongConsumer progress) {
         List<MergeInput> pending = new ArrayList<>();
         long bytes = 0;
         for (int i = 0; i < files.size(); i++) {
             ModelFile f = files.get(i);
-            pending.add(new MergeInput(f, f.path().getFileName().toString(), placeholder(i),
-                    ModelHashes.autov1(f.path())));
+            pending.add(new MergeInput(f, f.path().getFileName().toString(), placeholder(i), LEGACY_PLACEHOLDER));
             bytes += f.size();
         }
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, files.size())), r -> {
@@ -86,6 +85,9 @@ public final class InputHashes implements AutoCloseable {
         return h;
     }
 
+    /** The legacy hash's stand-in: 8 characters, as the hash has. */
+    static final String LEGACY_PLACEHOLDER = "pending.";
+
     /** A SHA-256's stand-in for input {@code i}: 64 characters, not hexadecimal, so no file's SHA-256. */
     static String placeholder(int i) {
         String p = "sdmodel-sha256-of-input-" + i + "-pending-";
@@ -96,7 +98,7 @@ public final class InputHashes implements AutoCloseable {
         return b.toString();
     }
 
-    /** The inputs with placeholders for their SHA-256 (their names and legacy hashes are real). */
+    /** The inputs with placeholders for their hashes, of the same lengths (their names are real). */
     public List<MergeInput> pending() {
         return pending;
     }
