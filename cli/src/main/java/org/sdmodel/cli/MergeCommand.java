@@ -64,7 +64,7 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Show what would be merged, kept and dropped; write nothing (and hash nothing).")
     boolean dryRun;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: one per processor).")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: one per processor, at most 8).")
     Integer threads;
 
     @Mixin

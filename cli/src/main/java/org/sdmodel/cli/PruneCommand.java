@@ -50,7 +50,7 @@ final class PruneCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Show what would be kept, dropped and converted; write nothing.")
     boolean dryRun;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: one per processor).")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: one per processor, at most 8).")
     Integer threads;
 
     @Mixin

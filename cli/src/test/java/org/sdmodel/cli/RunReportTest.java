@@ -180,7 +180,7 @@ class RunReportTest {
     void theThreadsDefaultIsOnePerProcessor() {
         for (String command : List.of("prune", "merge")) {
             CliRunner help = CliRunner.run(command, "--help");
-            assertTrue(help.out.contains("Worker threads (default: one per processor)"), help.out);
+            assertTrue(help.out.contains("Worker threads (default: one per processor, at most 8)"), help.out);
         }
     }
 }

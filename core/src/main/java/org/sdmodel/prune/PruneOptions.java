@@ -29,7 +29,7 @@ public record PruneOptions(EmaPolicy ema, Precision precision, Pattern drop, Pat
         }
     }
 
-    /** The defaults of {@code sdmodel prune}: EMA weights used, fp16, one worker per processor. */
+    /** The defaults of {@code sdmodel prune}: EMA weights used, fp16, one worker per processor (at most 8). */
     public static PruneOptions defaults() {
         return new PruneOptions(EmaPolicy.USE, Precision.FP16, null, null,
                 org.sdmodel.engine.WriteOptions.defaultThreads(), null, false);
