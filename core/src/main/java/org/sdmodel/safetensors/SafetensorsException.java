@@ -29,7 +29,7 @@ public final class SafetensorsException extends ModelFormatException {
         /** The header is not valid UTF-8. Reference: {@code InvalidHeader}. */
         INVALID_UTF8,
         /**
-         * The header does not start with {@code '{'}, as the format's specification requires.
+         * The header does not start with <code>'{'</code>, as the format's specification requires.
          * Reference: {@code InvalidHeaderStart} (declared there, though its 0.x reader still
          * skips leading whitespace).
          */
