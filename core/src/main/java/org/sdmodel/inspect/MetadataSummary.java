@@ -17,7 +17,10 @@ import java.util.TreeMap;
  * {@code ss_tag_frequency}, the web UI's {@code sd_merge_recipe}) parsed, kohya's training fields
  * ({@code ss_*}) summarised, and the web UI's merge recipe with the names of the merged models.
  *
- * @param json the values that are JSON objects or arrays, parsed, by key
+ * @param json the values that are JSON objects or arrays, parsed, by key, as plain Java values:
+ *     {@code Map<String, Object>} (in the text's order), {@code List<Object>}, {@link String},
+ *     {@link Integer}, {@link Long}, {@link java.math.BigInteger}, {@link Double}, {@link Boolean}
+ *     and {@code null}
  * @param training a summary of kohya's {@code ss_*} fields (empty when there are none), by id:
  *     {@code output_name}, {@code base_model}, {@code network}, {@code train_images},
  *     {@code datasets}, {@code epochs}, {@code steps}, {@code learning_rate}, {@code optimizer},
@@ -25,7 +28,7 @@ import java.util.TreeMap;
  *     {@code v_parameterization}... (only those present)
  * @param merge the web UI's merge recipe, or null
  */
-public record MetadataSummary(Map<String, JsonNode> json, Map<String, String> training, MergeRecipe merge) {
+public record MetadataSummary(Map<String, Object> json, Map<String, String> training, MergeRecipe merge) {
 
     /**
      * A merge recipe ({@code sd_merge_recipe}, written by the web UI's checkpoint merger and by
@@ -44,7 +47,7 @@ public record MetadataSummary(Map<String, JsonNode> json, Map<String, String> tr
     }
 
     public MetadataSummary {
-        json = Collections.unmodifiableMap(new LinkedHashMap<>(json));
+        json = Collections.unmodifiableMap(new LinkedHashMap<>(json));   // LinkedHashMap: null values allowed
         training = Collections.unmodifiableMap(new LinkedHashMap<>(training));
     }
 
@@ -59,7 +62,9 @@ public record MetadataSummary(Map<String, JsonNode> json, Map<String, String> tr
                 json.put(e.getKey(), node);
             }
         }
-        return new MetadataSummary(json, training(metadata, json), merge(json));
+        Map<String, Object> plain = new LinkedHashMap<>();
+        json.forEach((k, v) -> plain.put(k, JSON.convertValue(v, Object.class)));
+        return new MetadataSummary(plain, training(metadata, json), merge(json));
     }
 
     /** The value as JSON when it is a JSON object or array, else null. */

@@ -47,7 +47,13 @@ public final class PyObject {
         return dictItems;
     }
 
-    void setState(Object state) {
+    /**
+     * Sets the state, as the pickle's {@code BUILD} opcode does. Like the maps and lists of the
+     * object tree, a placeholder is a plain mutable record of what the pickle built.
+     *
+     * @param state the state to record
+     */
+    public void setState(Object state) {
         this.state = state;
     }
 

@@ -13,7 +13,7 @@ import org.sdmodel.ModelFormat;
 import org.sdmodel.ReadOptions;
 import org.sdmodel.StateDict;
 import org.sdmodel.Tensor;
-import org.sdmodel.io.FileRegionTensor;
+import org.sdmodel.io.internal.FileRegionTensor;
 import org.sdmodel.pickle.PickleImport;
 
 /**

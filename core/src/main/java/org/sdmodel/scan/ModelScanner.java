@@ -21,11 +21,11 @@ import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormat;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.ReadOptions;
-import org.sdmodel.pickle.PickleHooks;
+import org.sdmodel.pickle.internal.PickleHooks;
 import org.sdmodel.pickle.PickleImport;
-import org.sdmodel.pickle.PickleImportScanner;
-import org.sdmodel.pickle.PickleInput;
-import org.sdmodel.pickle.PickleMachine;
+import org.sdmodel.pickle.internal.PickleImportScanner;
+import org.sdmodel.pickle.internal.PickleInput;
+import org.sdmodel.pickle.internal.PickleMachine;
 import org.sdmodel.safetensors.SafetensorsFile;
 import org.sdmodel.torch.TorchZipFile;
 

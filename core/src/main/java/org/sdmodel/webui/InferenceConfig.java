@@ -95,7 +95,7 @@ public final class InferenceConfig {
     }
 
     /** Parses the bundled config (for tests and for showing it). */
-    public static JsonNode parse(byte[] yaml) throws IOException {
+    static JsonNode parse(byte[] yaml) throws IOException {
         return new ObjectMapper(new YAMLFactory()).readTree(yaml);
     }
 
