@@ -12,6 +12,7 @@ file with the standard library only (8-byte little-endian header length, JSON he
 """
 import hashlib
 import json
+import os
 import struct
 import sys
 
@@ -26,7 +27,13 @@ def main(expected_path, stdout_path, output_path, first_line):
     lines = open(stdout_path, encoding="utf-8").read().splitlines()
     if not lines or lines[0] != first_line:
         fail("first line %r, expected %r" % (lines[0] if lines else None, first_line))
-    listed = lines[1:]
+    listed = lines[1:-1]
+    summary = lines[-1]
+    size = os.path.getsize(output_path)
+    overflows = expected["prune"]["use/fp16"]["loss"]["overflow"]
+    want_summary = "wrote %s: %d bytes, %d values overflowed to infinity" % (output_path, size, overflows)
+    if summary != want_summary:
+        fail("last line %r, expected %r" % (summary, want_summary))
     want = ["%s %s[%s]" % (t["name"], t["dtype"], ", ".join(str(d) for d in t["shape"]))
             for t in expected["tensors"]]
     if listed != want:

@@ -6,11 +6,11 @@ import java.util.Arrays;
 import java.util.Map;
 import org.sdmodel.ModelFile;
 import org.sdmodel.Tensor;
-import org.sdmodel.io.AtomicOutput;
+import org.sdmodel.engine.ModelWriter;
+import org.sdmodel.engine.WriteOptions;
+import org.sdmodel.engine.WriteResult;
 import org.sdmodel.prune.PruneOptions;
 import org.sdmodel.prune.PrunePlan;
-import org.sdmodel.prune.Pruner;
-import org.sdmodel.safetensors.SafetensorsWriter;
 
 /**
  * Lists a checkpoint's tensors, then prunes it to an fp16 safetensors file, through sdmodel-core's
@@ -31,13 +31,11 @@ public final class Main {
                 Tensor t = e.getValue();
                 System.out.println(e.getKey() + " " + t.dtype() + Arrays.toString(t.shape()));
             }
-            try (AtomicOutput output = AtomicOutput.create(out, false)) {
-                PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults());
-                SafetensorsWriter writer = Pruner.writerFor(plan, null);
-                Pruner.write(plan, writer, output.channel(), Pruner.Progress.NONE);
-                Pruner.checkWritten(writer, output.channel());
-                output.commit();
-            }
+            // EMA weights swapped in, optimizer state dropped, floats to fp16 as torch's .half() does
+            PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults());
+            WriteResult result = ModelWriter.write(plan.tensors(plan.metadata(model, true)), out, WriteOptions.defaults());
+            System.out.println("wrote " + result.target() + ": " + result.fileBytes() + " bytes, "
+                    + result.total().overflows() + " values overflowed to infinity");
         }
         // --- end ---
     }
