@@ -20,38 +20,60 @@ import org.sdmodel.Tensor;
 public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr.Add, Expr.Subtract, Expr.Zeros,
         Expr.Constant, Expr.Narrow, Expr.Overwrite, Expr.Transpose {
 
-    /** The element type of the values. */
+    /** {@return the element type of the values} */
     DType dtype();
 
-    /** The shape; a copy. */
+    /** {@return the shape; a copy} */
     long[] shape();
 
-    /** Number of elements. */
+    /** {@return number of elements} */
     default long numel() {
         return elementCount(shape());
     }
 
-    /** Bytes of the values. */
+    /** {@return bytes of the values} */
     default long byteSize() {
         return dtype().byteSize(numel());
     }
 
-    /** A tensor of a source file, as it is; {@code origin} says where it comes from ("A: model.x"). */
+    /**
+     * {@return a tensor of a source file, as it is; {@code origin} says where it comes from ("A: model.x")}
+     *
+     * @param origin where the tensor comes from, for listings and messages ({@code "A: model.x"})
+     * @param tensor the tensor
+     */
     static Expr source(String origin, Tensor tensor) {
         return new Source(origin, tensor);
     }
 
-    /** {@code input.to(dtype)}, unless it already has that dtype. */
+    /**
+     * {@return {@code input.to(dtype)}, unless it already has that dtype}
+     *
+     * @param input the values to convert
+     * @param dtype the type to convert them to
+     */
     static Expr convert(Expr input, DType dtype) {
         return input.dtype() == dtype ? input : new Convert(input, dtype);
     }
 
-    /** The web UI's {@code weighted_sum}: {@code ((1 - m) * a) + (m * b)}, three torch operations. */
+    /**
+     * {@return the web UI's {@code weighted_sum}: {@code ((1 - m) * a) + (m * b)}, three torch operations}
+     *
+     * @param a the first model's tensor
+     * @param b the second model's tensor
+     * @param m the multiplier (the web UI's slider)
+     */
     static Expr weightedSum(Expr a, Expr b, double m) {
         return new Add(new Scale(a, 1 - m), new Scale(b, m));
     }
 
-    /** The web UI's {@code add_difference}: {@code a + (m * d)}. */
+    /**
+     * {@return the web UI's {@code add_difference}: {@code a + (m * d)}}
+     *
+     * @param a the first model's tensor
+     * @param d the difference to add ({@code b - c})
+     * @param m the multiplier (the web UI's slider)
+     */
     static Expr addScaled(Expr a, Expr d, double m) {
         return new Add(a, new Scale(d, m));
     }
@@ -62,6 +84,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * @param origin where the tensor comes from, for listings and messages
      */
     record Source(String origin, Tensor tensor) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param origin where the tensor comes from, for listings and messages
+         * @param tensor the tensor
+         */
         public Source {
             Objects.requireNonNull(origin, "origin");
             Objects.requireNonNull(tensor, "tensor");
@@ -85,6 +113,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
 
     /** {@code input.to(dtype)} as torch 2.x converts (see {@link org.sdmodel.convert.ElementConverter}). */
     record Convert(Expr input, DType dtype) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param input the values to convert
+         * @param dtype the type to convert them to
+         */
         public Convert {
             Objects.requireNonNull(input, "input");
             Objects.requireNonNull(dtype, "dtype");
@@ -111,6 +145,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * bool tensor gives float32.
      */
     record Scale(Expr input, double multiplier) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param input the tensor to multiply
+         * @param multiplier the Python float it is multiplied by
+         */
         public Scale {
             Objects.requireNonNull(input, "input");
             TorchTypes.requireArithmetic(input.dtype());
@@ -134,6 +174,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
 
     /** {@code left + right}, in the dtype torch's type promotion gives the pair. */
     record Add(Expr left, Expr right) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param left the left operand
+         * @param right the right operand
+         */
         public Add {
             requireSameShape(left, right, "+");
             TorchTypes.promote(left.dtype(), right.dtype(), "+");
@@ -157,6 +203,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
 
     /** {@code left - right}, in the dtype torch's type promotion gives the pair. */
     record Subtract(Expr left, Expr right) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param left the left operand
+         * @param right the right operand (subtracted)
+         */
         public Subtract {
             requireSameShape(left, right, "-");
             TorchTypes.promote(left.dtype(), right.dtype(), "-");
@@ -180,6 +232,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
 
     /** {@code torch.zeros(shape, dtype)}. */
     record Zeros(DType dtype, long[] shape) implements Expr {
+        /**
+         * Creates the record, checking and copying its components.
+         *
+         * @param dtype the element type
+         * @param shape the shape (copied)
+         */
         public Zeros {
             Objects.requireNonNull(dtype, "dtype");
             shape = shape.clone();
@@ -214,6 +272,14 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * @param description what the values are, for listings ("arange(77)")
      */
     record Constant(DType dtype, long[] shape, byte[] bytes, String description) implements Expr {
+        /**
+         * Creates the record, checking and copying its components.
+         *
+         * @param description what the values are, for listings ("arange(77)")
+         * @param dtype the element type
+         * @param shape the shape (copied)
+         * @param bytes the values, dense, row-major, little-endian (copied)
+         */
         public Constant {
             Objects.requireNonNull(dtype, "dtype");
             shape = shape.clone();
@@ -228,6 +294,7 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
             return shape.clone();
         }
 
+        /** {@return the values, dense, row-major, little-endian; a copy} */
         @Override
         public byte[] bytes() {
             return bytes.clone();
@@ -256,6 +323,14 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * 0, 4)}; splitting a fused projection into thirds narrows dimension 0).
      */
     record Narrow(Expr input, int dim, long start, long length) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param input the tensor to take a part of
+         * @param dim the dimension along which the part is taken
+         * @param start the first index along {@code dim}
+         * @param length how many indices along {@code dim}
+         */
         public Narrow {
             Objects.requireNonNull(input, "input");
             long[] s = input.shape();
@@ -290,6 +365,14 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * writes into {@code base}; wrap {@code value} in {@link #convert} first).
      */
     record Overwrite(Expr base, int dim, long start, Expr value) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param base the tensor written into
+         * @param dim the dimension along which the part is replaced
+         * @param start the first index replaced along {@code dim}
+         * @param value the values written there (in {@code base}'s dtype)
+         */
         public Overwrite {
             Objects.requireNonNull(base, "base");
             Objects.requireNonNull(value, "value");
@@ -333,6 +416,11 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         /** The largest input a transpose takes. */
         public static final long MAX_BYTES = 16L << 20;
 
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param input a 2-D tensor
+         */
         public Transpose {
             Objects.requireNonNull(input, "input");
             if (input.shape().length != 2) {

@@ -16,22 +16,45 @@ import org.sdmodel.safetensors.SafetensorsWriter;
  * What an output file will hold, decided before a byte of tensor data is read: each output
  * tensor's name and the {@link Expr expression} its values come from, the {@code __metadata__},
  * the files it reads (never to be overwritten), and side files to copy beside it. Planners make
- * one ({@code PrunePlanner}, {@link org.sdmodel.merge.MergePlanner},
+ * one ({@link org.sdmodel.prune.PrunePlan}, {@link org.sdmodel.merge.MergePlanner},
  * {@link org.sdmodel.component.ComponentPlanner}); {@link ModelWriter} writes it. Immutable.
+ *
+ * <p>A plan made by hand: every floating tensor of a file converted to bfloat16.
+ *
+ * <pre>{@code
+ * try (ModelFile model = ModelFile.open(Path.of("model.safetensors"))) {
+ *     List<TensorPlan.Entry> entries = new ArrayList<>();
+ *     model.stateDict().tensors().forEach((name, t) -> {
+ *         Expr source = Expr.source("model: " + name, t);
+ *         entries.add(new TensorPlan.Entry(name,
+ *                 Precision.isConvertible(t.dtype()) ? Expr.convert(source, DType.BF16) : source));
+ *     });
+ *     TensorPlan plan = TensorPlan.of(entries, Map.of("format", "pt")).withInputs(model.path());
+ *     ModelWriter.write(plan, Path.of("model-bf16.safetensors"), WriteOptions.defaults());
+ * }
+ * }</pre>
  */
 public final class TensorPlan {
 
     /** One output tensor: its name and how its values are computed. */
     public record Entry(String name, Expr expr) {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param name the tensor's name in the output
+         * @param expr how its values are computed
+         */
         public Entry {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(expr, "expr");
         }
 
+        /** {@return the element type the tensor will have} */
         public DType dtype() {
             return expr.dtype();
         }
 
+        /** {@return the shape the tensor will have; a copy} */
         public long[] shape() {
             return expr.shape();
         }
@@ -43,6 +66,12 @@ public final class TensorPlan {
      * with {@code <stem>.yaml}.
      */
     public record Sidecar(Path source, String suffix) {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param source the file to copy
+         * @param suffix what replaces the output's extension ({@code ".yaml"})
+         */
         public Sidecar {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(suffix, "suffix");
@@ -61,32 +90,41 @@ public final class TensorPlan {
         this.sidecars = Collections.unmodifiableList(new ArrayList<>(sidecars));
     }
 
-    /** A plan of these entries (in any order: the file orders them as safetensors does) and metadata. */
+    /**
+     * {@return a plan of these entries (in any order: the file orders them as safetensors does) and metadata}
+     *
+     * @param entries the output tensors
+     * @param metadata the {@code __metadata__}, or null for none
+     */
     public static TensorPlan of(List<Entry> entries, Map<String, String> metadata) {
         return new TensorPlan(entries, metadata, Set.of(), List.of());
     }
 
-    /** The output tensors, in the order the planner decided them. */
+    /** {@return the output tensors, in the order the planner decided them} */
     public List<Entry> entries() {
         return entries;
     }
 
-    /** The {@code __metadata__} to write, in order; null for none. */
+    /** {@return the {@code __metadata__} to write, in order; null for none} */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** The files the plan reads: the output may not be one of them. */
+    /** {@return the files the plan reads: the output may not be one of them} */
     public Set<Path> inputs() {
         return inputs;
     }
 
-    /** Files to copy beside the output. */
+    /** {@return files to copy beside the output} */
     public List<Sidecar> sidecars() {
         return sidecars;
     }
 
-    /** This plan reading these files too. */
+    /**
+     * {@return this plan reading these files too}
+     *
+     * @param files files the output may not replace
+     */
     public TensorPlan withInputs(Path... files) {
         Set<Path> all = new LinkedHashSet<>(inputs);
         for (Path p : files) {
@@ -97,19 +135,31 @@ public final class TensorPlan {
         return new TensorPlan(entries, metadata, all, sidecars);
     }
 
-    /** This plan with other metadata (null for none). */
+    /**
+     * {@return this plan with other metadata (null for none)}
+     *
+     * @param m the metadata
+     */
     public TensorPlan withMetadata(Map<String, String> m) {
         return new TensorPlan(entries, m, inputs, sidecars);
     }
 
-    /** This plan with a side file. */
+    /**
+     * {@return this plan with a side file}
+     *
+     * @param s the side file
+     */
     public TensorPlan withSidecar(Sidecar s) {
         List<Sidecar> all = new ArrayList<>(sidecars);
         all.add(s);
         return new TensorPlan(entries, metadata, inputs, all);
     }
 
-    /** The entry named {@code name}, or null. */
+    /**
+     * {@return the entry named {@code name}, or null}
+     *
+     * @param name an output tensor's name
+     */
     public Entry entry(String name) {
         for (Entry e : entries) {
             if (e.name().equals(name)) {
@@ -119,7 +169,7 @@ public final class TensorPlan {
         return null;
     }
 
-    /** Bytes of tensor data the output holds. */
+    /** {@return bytes of tensor data the output holds} */
     public long outputTensorBytes() {
         long sum = 0;
         for (Entry e : entries) {
@@ -131,6 +181,7 @@ public final class TensorPlan {
     /**
      * The output's layout: header, offsets, size.
      *
+     * @return the layout of the file this plan writes
      * @throws IllegalArgumentException if a name cannot be in a safetensors file (empty,
      *     {@code __metadata__}, repeated, broken Unicode) or the header would be too large
      */

@@ -35,22 +35,22 @@ public final class WriteResult {
         this.sidecars = List.copyOf(sidecars);
     }
 
-    /** The file written. */
+    /** {@return the file written} */
     public Path target() {
         return target;
     }
 
-    /** Size of the file written (compressed, with zstd). */
+    /** {@return size of the file written (compressed, with zstd)} */
     public long fileBytes() {
         return fileBytes;
     }
 
-    /** Size of the safetensors file (the same as {@link #fileBytes()} unless compressed). */
+    /** {@return size of the safetensors file (the same as {@link #fileBytes()} unless compressed)} */
     public long safetensorsBytes() {
         return safetensorsBytes;
     }
 
-    /** Bytes of tensor data in the output. */
+    /** {@return bytes of tensor data in the output} */
     public long tensorBytes() {
         return tensorBytes;
     }
@@ -58,12 +58,14 @@ public final class WriteResult {
     /**
      * What each output tensor's conversions lost, by name: overflows to infinity, underflows to
      * zero, NaN and infinite inputs (all zero for a tensor written without conversion).
+     *
+     * @return the counts of each tensor, by name
      */
     public Map<String, ConversionStats> stats() {
         return stats;
     }
 
-    /** The sum of {@link #stats()}. */
+    /** {@return the sum of {@link #stats()}} */
     public ConversionStats total() {
         ConversionStats t = new ConversionStats();
         for (ConversionStats s : stats.values()) {
@@ -72,12 +74,12 @@ public final class WriteResult {
         return t;
     }
 
-    /** Time spent per phase, in nanoseconds (phases that did not run are absent). */
+    /** {@return time spent per phase, in nanoseconds (phases that did not run are absent)} */
     public Map<WritePhase, Long> nanos() {
         return nanos;
     }
 
-    /** Total time spent, in nanoseconds. */
+    /** {@return total time spent, in nanoseconds} */
     public long totalNanos() {
         long sum = 0;
         for (long n : nanos.values()) {
@@ -86,12 +88,12 @@ public final class WriteResult {
         return sum;
     }
 
-    /** The compression's sizes and the SHA-256 of the safetensors file inside; null when not compressed. */
+    /** {@return the compression's sizes and the SHA-256 of the safetensors file inside; null when not compressed} */
     public ZstdResult compressed() {
         return compressed;
     }
 
-    /** Side files copied beside the output. */
+    /** {@return side files copied beside the output} */
     public List<Path> sidecars() {
         return sidecars;
     }

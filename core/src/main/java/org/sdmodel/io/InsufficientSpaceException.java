@@ -11,7 +11,9 @@ import java.nio.file.Path;
 public final class InsufficientSpaceException extends FileSystemException {
     private static final long serialVersionUID = 1L;
 
+    /** The value {@link #needed()} returns. */
     private final long needed;
+    /** The value {@link #available()} returns. */
     private final long available;
 
     /**
@@ -27,12 +29,12 @@ public final class InsufficientSpaceException extends FileSystemException {
         this.available = available;
     }
 
-    /** Bytes needed. */
+    /** {@return bytes needed} */
     public long needed() {
         return needed;
     }
 
-    /** Bytes that were available. */
+    /** {@return bytes that were available} */
     public long available() {
         return available;
     }

@@ -5,7 +5,7 @@ package org.sdmodel.pickle;
  * {@code STACK_GLOBAL}. It is only a name: nothing is looked up.
  */
 public record PyGlobal(String module, String name) {
-    /** {@code module.name}. */
+    /** {@return {@code module.name}} */
     public String qualifiedName() {
         return module + "." + name;
     }

@@ -22,12 +22,16 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
         this.depth = depth;
     }
 
-    /** The empty tuple. */
+    /** {@return the empty tuple} */
     public static PyTuple empty() {
         return EMPTY;
     }
 
-    /** A tuple of the given items (the array is copied). */
+    /**
+     * {@return a tuple of the given items (the array is copied)}
+     *
+     * @param items the items
+     */
     public static PyTuple of(Object... items) {
         int depth = 1;
         for (Object o : items) {
@@ -38,12 +42,16 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
         return new PyTuple(items.clone(), depth);
     }
 
-    /** A tuple of the items of a list. */
+    /**
+     * {@return a tuple of the items of a list}
+     *
+     * @param items the items
+     */
     public static PyTuple of(List<?> items) {
         return of(items.toArray());
     }
 
-    /** How deeply tuples nest inside this one (1 for a tuple holding no tuple). */
+    /** {@return how deeply tuples nest inside this one (1 for a tuple holding no tuple)} */
     public int depth() {
         return depth;
     }

@@ -94,6 +94,7 @@ public final class SafetensorsException extends ModelFormatException {
         METADATA_INCOMPLETE_BUFFER
     }
 
+    /** The value {@link #rule()} returns. */
     private final Rule rule;
 
     SafetensorsException(Rule rule, String message) {
@@ -106,7 +107,7 @@ public final class SafetensorsException extends ModelFormatException {
         this.rule = rule;
     }
 
-    /** The rule the file breaks. */
+    /** {@return the rule the file breaks} */
     public Rule rule() {
         return rule;
     }

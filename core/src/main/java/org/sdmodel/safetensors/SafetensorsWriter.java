@@ -60,6 +60,11 @@ public final class SafetensorsWriter {
     /** What the writer needs to know of one tensor to lay out the file. */
     public record TensorSpec(String name, DType dtype, long[] shape) {
         /**
+         * Creates the record, checking its components.
+         *
+         * @param name the tensor's name
+         * @param dtype its element type
+         * @param shape its shape (copied)
          * @throws IllegalArgumentException if a dimension is negative
          */
         public TensorSpec {
@@ -74,12 +79,17 @@ public final class SafetensorsWriter {
             }
         }
 
-        /** The spec of an existing tensor under a name. */
+        /**
+         * {@return the spec of an existing tensor under a name}
+         *
+         * @param name the name it will have in the file
+         * @param tensor the tensor
+         */
         public static TensorSpec of(String name, Tensor tensor) {
             return new TensorSpec(name, tensor.dtype(), tensor.shape());
         }
 
-        /** The shape (a copy). */
+        /** {@return the shape (a copy)} */
         @Override
         public long[] shape() {
             return shape.clone();
@@ -88,6 +98,7 @@ public final class SafetensorsWriter {
         /**
          * Bytes of the tensor's data.
          *
+         * @return the size in bytes
          * @throws IllegalArgumentException if the size overflows or a sub-byte dtype does not
          *     fill whole bytes
          */
@@ -304,12 +315,12 @@ public final class SafetensorsWriter {
         out.write('"');
     }
 
-    /** The first bytes of the file: the 8-byte length, the JSON header and its padding. Returns a copy. */
+    /** {@return the first bytes of the file: the 8-byte length, the JSON header and its padding. Returns a copy} */
     public byte[] header() {
         return header.clone();
     }
 
-    /** The tensors in file order. */
+    /** {@return the tensors in file order} */
     public List<TensorSpec> tensors() {
         List<TensorSpec> list = new ArrayList<>(slots.size());
         for (Slot s : slots.values()) {
@@ -321,13 +332,15 @@ public final class SafetensorsWriter {
     /**
      * Where the tensor's first byte goes in the output file (absolute, header included).
      *
+     * @param name a tensor's name
+     * @return the offset in bytes from the start of the file
      * @throws IllegalArgumentException if there is no such tensor
      */
     public long dataOffset(String name) {
         return slot(name).fileOffset;
     }
 
-    /** The size of the complete file. */
+    /** {@return the size of the complete file} */
     public long fileSize() {
         return fileSize;
     }
@@ -340,7 +353,12 @@ public final class SafetensorsWriter {
         return s;
     }
 
-    /** Writes {@link #header()} at the start of {@code out}. */
+    /**
+     * Writes {@link #header()} at the start of {@code out}.
+     *
+     * @param out the file, open for writing
+     * @throws IOException if writing fails
+     */
     public void writeHeader(FileChannel out) throws IOException {
         writeFully(out, ByteBuffer.wrap(header), 0);
     }
@@ -350,8 +368,13 @@ public final class SafetensorsWriter {
      * file: {@code src}'s remaining bytes become the tensor's bytes from {@code positionInTensor}
      * on. Thread-safe; tensors and parts of tensors may be written in any order.
      *
+     * @param name the tensor's name
+     * @param positionInTensor where in the tensor's data {@code src}'s first byte goes
+     * @param src the bytes, from its position to its limit
+     * @param out the file, open for writing
      * @throws IllegalArgumentException if there is no such tensor, or the bytes would run past
      *     its end
+     * @throws IOException if writing fails
      */
     public void writeTensor(String name, long positionInTensor, ByteBuffer src, FileChannel out) throws IOException {
         Slot s = slot(name);
@@ -375,6 +398,8 @@ public final class SafetensorsWriter {
      * caller replacing a file atomically can {@link FileChannel#force force} it before renaming.
      *
      * @param metadata as for {@link #SafetensorsWriter the constructor}: null for none
+     * @param out the file, open for writing
+     * @param tensors the tensors by name
      * @throws IllegalArgumentException as the constructor does
      * @throws EOFException if a tensor delivers fewer bytes than its shape needs
      */
@@ -405,6 +430,11 @@ public final class SafetensorsWriter {
      * Writes a complete file to exactly {@code out}, creating or replacing it; see {@link
      * #write(FileChannel, Map, Map)}. Writing to a temporary file and renaming it, so that a
      * failure leaves no partial file behind, is the caller's job.
+     *
+     * @param out the file to write
+     * @param tensors the tensors by name
+     * @param metadata the {@code __metadata__}, or null for none
+     * @throws IOException if a tensor cannot be read or the file cannot be written
      */
     public static void write(Path out, Map<String, ? extends Tensor> tensors, Map<String, String> metadata)
             throws IOException {
