@@ -68,7 +68,13 @@ public final class ComponentPlanner {
     private ComponentPlanner() {
     }
 
-    /** One file {@link #extract} writes: its name part ({@code vae}, {@code clip_l}) and its plan. */
+    /**
+     * One file {@link #extract} writes: its name part ({@code vae}, {@code clip_l}) and its plan.
+     *
+     * @param name the file's name part ({@code vae}, {@code unet}, {@code clip_l}, {@code clip_g})
+     * @param plan the tensors of that file
+     * @param leftOut the model's keys this file does not take
+     */
     public record Extraction(String name, TensorPlan plan, List<String> leftOut) {
         /**
          * Creates the record, copying its components.
@@ -245,7 +251,12 @@ public final class ComponentPlanner {
         return a == Architecture.UNKNOWN ? "" : ": it is " + a.label() + " (" + a.description() + ")";
     }
 
-    /** What {@link #bakeVae} did: the checkpoint keys it replaced, and VAE keys the checkpoint lacks. */
+    /**
+     * What {@link #bakeVae} did: the checkpoint keys it replaced, and VAE keys the checkpoint lacks.
+     *
+     * @param replaced the checkpoint keys that took the VAE's values
+     * @param unused the VAE's keys the checkpoint has no place for
+     */
     public record VaeBake(List<String> replaced, List<String> unused) {
         /**
          * Creates the record, copying its components.
@@ -284,7 +295,13 @@ public final class ComponentPlanner {
         return new VaeBake(new ArrayList<>(replacements.keySet()), vae.unused(replacements));
     }
 
-    /** What {@link #fixClip} found in one {@code position_ids} tensor, and whether it replaced it. */
+    /**
+     * What {@link #fixClip} found in one {@code position_ids} tensor, and whether it replaced it.
+     *
+     * @param key the tensor's key
+     * @param before what it held, in words (its dtype, and the first value that was off)
+     * @param changed whether it was replaced by int64 {@code arange(77)}
+     */
     public record ClipFix(String key, String before, boolean changed) {
         @Override
         public String toString() {

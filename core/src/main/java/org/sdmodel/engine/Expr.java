@@ -82,6 +82,7 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * The values of a source tensor.
      *
      * @param origin where the tensor comes from, for listings and messages
+     * @param tensor the tensor
      */
     record Source(String origin, Tensor tensor) implements Expr {
         /**
@@ -111,7 +112,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         }
     }
 
-    /** {@code input.to(dtype)} as torch 2.x converts (see {@link org.sdmodel.convert.ElementConverter}). */
+    /**
+     * {@code input.to(dtype)} as torch 2.x converts (see {@link org.sdmodel.convert.ElementConverter}).
+     *
+     * @param input the values to convert
+     * @param dtype the type to convert them to
+     */
     record Convert(Expr input, DType dtype) implements Expr {
         /**
          * Creates the record, checking its components.
@@ -143,6 +149,9 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * floating tensor keeps its dtype and is multiplied in float32 (float64 for a float64 tensor)
      * with the multiplier rounded to that type, then rounded once to the dtype; an integer or
      * bool tensor gives float32.
+     *
+     * @param input the tensor to multiply
+     * @param multiplier the Python float it is multiplied by
      */
     record Scale(Expr input, double multiplier) implements Expr {
         /**
@@ -172,7 +181,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         }
     }
 
-    /** {@code left + right}, in the dtype torch's type promotion gives the pair. */
+    /**
+     * {@code left + right}, in the dtype torch's type promotion gives the pair.
+     *
+     * @param left the left operand
+     * @param right the right operand
+     */
     record Add(Expr left, Expr right) implements Expr {
         /**
          * Creates the record, checking its components.
@@ -201,7 +215,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         }
     }
 
-    /** {@code left - right}, in the dtype torch's type promotion gives the pair. */
+    /**
+     * {@code left - right}, in the dtype torch's type promotion gives the pair.
+     *
+     * @param left the left operand
+     * @param right the right operand (subtracted)
+     */
     record Subtract(Expr left, Expr right) implements Expr {
         /**
          * Creates the record, checking its components.
@@ -230,7 +249,12 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         }
     }
 
-    /** {@code torch.zeros(shape, dtype)}. */
+    /**
+     * {@code torch.zeros(shape, dtype)}.
+     *
+     * @param dtype the element type
+     * @param shape the shape (copied)
+     */
     record Zeros(DType dtype, long[] shape) implements Expr {
         /**
          * Creates the record, checking and copying its components.
@@ -270,6 +294,9 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * {@code position_ids}).
      *
      * @param description what the values are, for listings ("arange(77)")
+     * @param dtype the element type
+     * @param shape the shape (copied)
+     * @param bytes the values, dense, row-major, little-endian (copied)
      */
     record Constant(DType dtype, long[] shape, byte[] bytes, String description) implements Expr {
         /**
@@ -321,6 +348,11 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * {@code input.narrow(dim, start, length)}: the part of {@code input} whose index along
      * {@code dim} is in {@code [start, start + length)} ({@code a[:, 0:4]} is {@code narrow(a, 1,
      * 0, 4)}; splitting a fused projection into thirds narrows dimension 0).
+     *
+     * @param input the tensor to take a part of
+     * @param dim the dimension along which the part is taken
+     * @param start the first index along {@code dim}
+     * @param length how many indices along {@code dim}
      */
     record Narrow(Expr input, int dim, long start, long length) implements Expr {
         /**
@@ -363,6 +395,11 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * {@code base} with the part {@code narrow(dim, start, value.shape[dim])} replaced by
      * {@code value}, which must have {@code base}'s dtype (as torch's {@code base[:, 0:4] = value}
      * writes into {@code base}; wrap {@code value} in {@link #convert} first).
+     *
+     * @param base the tensor written into
+     * @param dim the dimension along which the part is replaced
+     * @param start the first index replaced along {@code dim}
+     * @param value the values written there (in {@code base}'s dtype)
      */
     record Overwrite(Expr base, int dim, long start, Expr value) implements Expr {
         /**
@@ -411,6 +448,8 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
     /**
      * {@code input.transpose(0, 1).contiguous()} of a 2-D tensor. Evaluated from the whole input
      * held in memory, so it is limited to {@link #MAX_BYTES} (projection matrices, a few MB).
+     *
+     * @param input a 2-D tensor
      */
     record Transpose(Expr input) implements Expr {
         /** The largest input a transpose takes. */

@@ -36,7 +36,12 @@ import org.sdmodel.safetensors.SafetensorsWriter;
  */
 public final class TensorPlan {
 
-    /** One output tensor: its name and how its values are computed. */
+    /**
+     * One output tensor: its name and how its values are computed.
+     *
+     * @param name the tensor's name in the output
+     * @param expr how its values are computed
+     */
     public record Entry(String name, Expr expr) {
         /**
          * Creates the record, checking its components.
@@ -64,6 +69,9 @@ public final class TensorPlan {
      * A file copied beside the output: {@code source} becomes the output's name without its
      * extension (and without {@code .zst}) plus {@code suffix}, as the web UI pairs a checkpoint
      * with {@code <stem>.yaml}.
+     *
+     * @param source the file to copy
+     * @param suffix what replaces the output's extension ({@code ".yaml"})
      */
     public record Sidecar(Path source, String suffix) {
         /**

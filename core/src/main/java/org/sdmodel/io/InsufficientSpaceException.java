@@ -17,6 +17,8 @@ public final class InsufficientSpaceException extends FileSystemException {
     private final long available;
 
     /**
+     * Creates the exception, with a message that says all of this.
+     *
      * @param folder the folder that lacks space
      * @param purpose what the space is for, e.g. "the decompressed copy of model.ckpt.zst"
      * @param needed bytes needed

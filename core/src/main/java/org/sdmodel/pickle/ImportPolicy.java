@@ -29,7 +29,13 @@ import java.util.Set;
  * }</pre>
  */
 public final class ImportPolicy {
-    /** One allow-list entry: the import and the sources that list it. */
+    /**
+     * One allow-list entry: the import and the sources that list it.
+     *
+     * @param module the module
+     * @param name the name in the module
+     * @param sources the sources that list it, as written in the list file
+     */
     public record Entry(String module, String name, String sources) {
         /** {@return {@code module.name}} */
         public String qualifiedName() {

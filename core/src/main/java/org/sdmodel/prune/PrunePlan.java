@@ -40,7 +40,14 @@ public final class PrunePlan {
             MODEL_EMA + "decay", "LitEma's decay rate, not a weight",
             MODEL_EMA + "num_updates", "LitEma's update counter, not a weight");
 
-    /** One tensor to write: its output name, where its values come from, and its output dtype. */
+    /**
+     * One tensor to write: its output name, where its values come from, and its output dtype.
+     *
+     * @param name the tensor's name in the output
+     * @param sourceName the name of the input tensor its values come from (an EMA copy's, when EMA weights are used)
+     * @param source that input tensor
+     * @param dtype the output dtype
+     */
     public record Item(String name, String sourceName, Tensor source, DType dtype) {
         /** {@return true if the values change dtype on the way} */
         public boolean converts() {

@@ -57,7 +57,13 @@ import org.sdmodel.Tensor;
  */
 public final class SafetensorsWriter {
 
-    /** What the writer needs to know of one tensor to lay out the file. */
+    /**
+     * What the writer needs to know of one tensor to lay out the file.
+     *
+     * @param name the tensor's name
+     * @param dtype its element type
+     * @param shape its shape (copied)
+     */
     public record TensorSpec(String name, DType dtype, long[] shape) {
         /**
          * Creates the record, checking its components.

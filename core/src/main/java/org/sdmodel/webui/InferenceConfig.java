@@ -24,7 +24,12 @@ public final class InferenceConfig {
     /** The eps-prediction config's name (512-base-ema.ckpt, v2-1_512-ema-pruned.ckpt). */
     public static final String EPS_NAME = "v2-inference.yaml";
 
-    /** A config's bytes and what they are, for messages ({@code "sdmodel's copy of v2-inference.yaml"}). */
+    /**
+     * A config's bytes and what they are, for messages ({@code "sdmodel's copy of v2-inference.yaml"}).
+     *
+     * @param label where the config comes from, for messages
+     * @param content its bytes
+     */
     public record Source(String label, byte[] content) {
     }
 
@@ -44,7 +49,12 @@ public final class InferenceConfig {
         NOT_LATENT_DIFFUSION
     }
 
-    /** The verdict on a config file, with a one-line explanation for the refusals. */
+    /**
+     * The verdict on a config file, with a one-line explanation for the refusals.
+     *
+     * @param kind what the file is
+     * @param detail why, one line (for a refusal)
+     */
     public record Check(Kind kind, String detail) {
         /** {@return true for a config the web UI can load} */
         public boolean usable() {

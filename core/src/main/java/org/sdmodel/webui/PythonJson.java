@@ -28,7 +28,11 @@ public final class PythonJson {
     private PythonJson() {
     }
 
-    /** A JSON number kept as its text, so that re-writing it cannot change it. */
+    /**
+     * A JSON number kept as its text, so that re-writing it cannot change it.
+     *
+     * @param text the number as written
+     */
     public record Num(String text) {
         @Override
         public String toString() {

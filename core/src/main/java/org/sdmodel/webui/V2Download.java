@@ -45,7 +45,12 @@ public final class V2Download {
     public record Plan(URI url, Path target, Path part, String expectedSha256, Optional<KnownModel> release) {
     }
 
-    /** A finished download and its install. */
+    /**
+     * A finished download and its install.
+     *
+     * @param download the download
+     * @param install the installation
+     */
     public record Outcome(DownloadResult download, V2Installer.Result install) {
     }
 

@@ -86,6 +86,10 @@ public final class V2Installer {
      *     download's {@code .part} is installed under the name it stands for)
      * @param sha256 the checkpoint's sha256 when the caller already has it (a download computed
      *     it while writing), or null to compute it
+     * @param mode copy, move or link
+     * @param prune whether to prune it to fp16 safetensors on the way
+     * @param force whether an existing checkpoint or config may be replaced
+     * @param dryRun whether to only report what would be done
      */
     public record Request(Path checkpoint, WebUiLayout layout, Path config, Mode mode, boolean prune, EmaPolicy ema,
             boolean force, boolean dryRun, String name, String sha256) {
@@ -114,6 +118,12 @@ public final class V2Installer {
      * @param configOnly the checkpoint was already in place: only its config was installed
      * @param prediction what the checkpoint predicts, and how that is known
      * @param config what the installed config is ({@code "sdmodel's v-prediction config"}, a path)
+     * @param checkpointTarget where the checkpoint is (or would be) in the web UI
+     * @param configTarget where its config is (or would be) written
+     * @param sha256 the checkpoint's sha256
+     * @param known the official release it is, if it is one
+     * @param alreadyInstalled the same checkpoint and config were there already: nothing was done
+     * @param notes things the user should know, one line each
      */
     public record Result(Path checkpointTarget, Path configTarget, WebUiLayout.Folder folder, boolean configOnly,
             String sha256, Optional<KnownModel> known, Prediction prediction, String config, boolean alreadyInstalled,
@@ -142,7 +152,11 @@ public final class V2Installer {
         this(KnownModels::bySha256);
     }
 
-    /** @param known looks up an official release by sha256 (lower-case hex); for tests */
+    /**
+     * An installer that knows the official releases {@code known} finds.
+     *
+     * @param known looks up an official release by sha256 (lower-case hex); for tests
+     */
     public V2Installer(Function<String, Optional<KnownModel>> known) {
         this.known = known;
     }

@@ -58,7 +58,12 @@ public final class WebUiHashCache {
     /** The section of addnet hashes (sha256 after the safetensors header): safetensors LoRAs. */
     public static final String HASHES_ADDNET = "hashes-addnet";
 
-    /** A cached hash: the file's modification time when it was hashed, and its sha256. */
+    /**
+     * A cached hash: the file's modification time when it was hashed, and its sha256.
+     *
+     * @param mtime the file's modification time when it was hashed, in seconds
+     * @param sha256 its sha256, lower-case hex
+     */
     public record Entry(double mtime, String sha256) {
     }
 
