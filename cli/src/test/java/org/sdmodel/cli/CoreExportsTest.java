@@ -9,6 +9,8 @@ import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -53,13 +55,16 @@ class CoreExportsTest {
     @Test
     void theCheckSeesAReachIntoAnUnexportedPackage(@TempDir Path tmp) throws Exception {
         Set<String> exported = exports();
-        Path core = location(ModelFile.class);
-        try (Stream<Path> files = Files.walk(core)) {
-            for (Path f : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class")
-                    && !f.getFileName().toString().equals("module-info.class"))::iterator) {
-                Path copy = tmp.resolve(core.relativize(f).toString());
-                Files.createDirectories(copy.getParent());
-                Files.copy(f, copy);
+        Path core = location(ModelFile.class);   // target/classes, or the jar in a reactor build past package
+        try (FileSystem jar = Files.isDirectory(core) ? null : FileSystems.newFileSystem(core)) {
+            Path root = jar == null ? core : jar.getPath("/");
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path f : (Iterable<Path>) files.filter(f -> f.toString().endsWith(".class")
+                        && !f.getFileName().toString().equals("module-info.class"))::iterator) {
+                    Path copy = tmp.resolve(root.relativize(f).toString());
+                    Files.createDirectories(copy.getParent());
+                    Files.copy(f, copy);
+                }
             }
         }
         Map<String, Set<String>> reached = coreDependencies(tmp);
