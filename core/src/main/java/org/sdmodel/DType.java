@@ -10,27 +10,49 @@ import java.util.Locale;
  * matters and must not be rearranged.
  */
 public enum DType {
+    /** Boolean, one byte per element ({@code torch.bool}). */
     BOOL(8, false),
+    /** 4-bit float e2m1 (two elements per byte). */
     F4(4, true),
+    /** 6-bit float e2m3. */
     F6_E2M3(6, true),
+    /** 6-bit float e3m2. */
     F6_E3M2(6, true),
+    /** Unsigned 8-bit integer ({@code torch.uint8}). */
     U8(8, false),
+    /** Signed 8-bit integer ({@code torch.int8}). */
     I8(8, false),
+    /** 8-bit float e5m2 ({@code torch.float8_e5m2}). */
     F8_E5M2(8, true),
+    /** 8-bit float e4m3fn ({@code torch.float8_e4m3fn}): no infinity, one NaN per sign. */
     F8_E4M3(8, true),
+    /** 8-bit exponent-only scale e8m0 ({@code torch.float8_e8m0fnu}). */
     F8_E8M0(8, true),
+    /** 8-bit float e4m3fnuz ({@code torch.float8_e4m3fnuz}). */
     F8_E4M3FNUZ(8, true),
+    /** 8-bit float e5m2fnuz ({@code torch.float8_e5m2fnuz}). */
     F8_E5M2FNUZ(8, true),
+    /** Signed 16-bit integer ({@code torch.int16}). */
     I16(16, false),
+    /** Unsigned 16-bit integer ({@code torch.uint16}). */
     U16(16, false),
+    /** IEEE half precision ({@code torch.float16}). */
     F16(16, true),
+    /** bfloat16 ({@code torch.bfloat16}). */
     BF16(16, true),
+    /** Signed 32-bit integer ({@code torch.int32}). */
     I32(32, false),
+    /** Unsigned 32-bit integer ({@code torch.uint32}). */
     U32(32, false),
+    /** IEEE single precision ({@code torch.float32}). */
     F32(32, true),
+    /** Complex of two single-precision floats ({@code torch.complex64}). */
     C64(64, false),
+    /** IEEE double precision ({@code torch.float64}). */
     F64(64, true),
+    /** Signed 64-bit integer ({@code torch.int64}). */
     I64(64, false),
+    /** Unsigned 64-bit integer ({@code torch.uint64}). */
     U64(64, false);
 
     private final int bits;
@@ -41,7 +63,7 @@ public enum DType {
         this.floatingPoint = floatingPoint;
     }
 
-    /** Size of one element in bits (4 and 6 for the sub-byte float formats). */
+    /** {@return size of one element in bits (4 and 6 for the sub-byte float formats)} */
     public int bits() {
         return bits;
     }
@@ -49,6 +71,8 @@ public enum DType {
     /**
      * Size of one element in bytes; for the sub-byte formats ({@link #F4}, {@link #F6_E2M3},
      * {@link #F6_E3M2}) this is 1 and {@link #byteSize(long)} must be used for totals.
+     *
+     * @return bytes per element, at least 1
      */
     public int elementSize() {
         return Math.max(1, bits / 8);
@@ -57,6 +81,8 @@ public enum DType {
     /**
      * True for real floating-point types, the ones {@code prune} converts. Complex ({@link #C64})
      * is not: halving it would drop the imaginary part's meaning.
+     *
+     * @return whether this is a real floating-point type
      */
     public boolean isFloatingPoint() {
         return floatingPoint;
@@ -65,6 +91,8 @@ public enum DType {
     /**
      * Bytes taken by {@code numel} elements.
      *
+     * @param numel a number of elements
+     * @return their size in bytes
      * @throws ArithmeticException if the size overflows a long, or a sub-byte type does not fill
      *     whole bytes
      */
@@ -76,12 +104,17 @@ public enum DType {
         return totalBits / 8;
     }
 
-    /** The name safetensors uses in headers ({@code "F16"}, {@code "BOOL"}, ...). */
+    /** {@return the name safetensors uses in headers ({@code "F16"}, {@code "BOOL"}, ...)} */
     public String safetensorsName() {
         return name();
     }
 
-    /** Looks up a safetensors dtype name; null if unknown. */
+    /**
+     * Looks up a safetensors dtype name.
+     *
+     * @param name a name as safetensors headers write it ({@code F16}, {@code BF16}, ...)
+     * @return the type, or null if unknown
+     */
     public static DType fromSafetensorsName(String name) {
         if (name == null) {
             return null;
@@ -94,7 +127,7 @@ public enum DType {
         return null;
     }
 
-    /** A short lower-case name as torch prints it ({@code float16}, {@code int64}, ...). */
+    /** {@return a short lower-case name as torch prints it ({@code float16}, {@code int64}, ...)} */
     public String torchName() {
         switch (this) {
             case BOOL: return "bool";

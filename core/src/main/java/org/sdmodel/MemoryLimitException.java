@@ -8,21 +8,30 @@ package org.sdmodel;
 public class MemoryLimitException extends ModelFormatException {
     private static final long serialVersionUID = 1L;
 
+    /** The value {@link #claimed()} returns. */
     private final long claimed;
+    /** The value {@link #limit()} returns. */
     private final long limit;
 
+    /**
+     * Creates the exception.
+     *
+     * @param what what claims the size ("a pickle", "the header")
+     * @param claimed the size the file claimed
+     * @param limit the limit it exceeds
+     */
     public MemoryLimitException(String what, long claimed, long limit) {
         super(what + " of " + claimed + " exceeds the limit of " + limit);
         this.claimed = claimed;
         this.limit = limit;
     }
 
-    /** The size the file claimed. */
+    /** {@return the size the file claimed} */
     public long claimed() {
         return claimed;
     }
 
-    /** The limit it exceeded. */
+    /** {@return the limit it exceeded} */
     public long limit() {
         return limit;
     }

@@ -32,6 +32,8 @@ public interface ModelFile extends Closeable {
     /**
      * Opens a model file with the default options, detecting its format from its first bytes.
      *
+     * @param path the file
+     * @return the open file; close it
      * @throws java.nio.file.NoSuchFileException if there is no such file
      * @throws ModelFormatException if the file is not a valid model file
      * @throws UnsafeModelException if its pickle imports something dangerous
@@ -40,15 +42,22 @@ public interface ModelFile extends Closeable {
         return open(path, ReadOptions.defaults());
     }
 
-    /** Opens a model file with the given options. */
+    /**
+     * Opens a model file with the given options.
+     *
+     * @param path the file
+     * @param options limits, import policy, temporary folder
+     * @return the open file; close it
+     * @throws IOException as {@link #open(Path)} does
+     */
     static ModelFile open(Path path, ReadOptions options) throws IOException {
         return ModelFiles.open(path, options);
     }
 
-    /** The file's path as given to {@link #open}. */
+    /** {@return the file's path as given to {@link #open}} */
     Path path();
 
-    /** The container format. */
+    /** {@return the container format} */
     ModelFormat format();
 
     /**
@@ -58,18 +67,24 @@ public interface ModelFile extends Closeable {
      * {@link Double}, {@link Boolean}, {@code null} for None, {@link org.sdmodel.pickle.PyBytes},
      * {@link Tensor}, and {@link org.sdmodel.pickle.PyObject} for anything else. For a
      * safetensors file, a map from tensor name to {@link Tensor}.
+     *
+     * @return the root object
      */
     Object root();
 
-    /** The model's weights: see {@link StateDict} for how they are found in the object tree. */
+    /**
+     * {@return the model's weights: see {@link StateDict} for how they are found in the object tree}
+     *
+     * @throws ModelFormatException if no state dict can be found or read
+     */
     StateDict stateDict() throws ModelFormatException;
 
-    /** The safetensors {@code __metadata__} (empty for torch files and files without it). */
+    /** {@return the safetensors {@code __metadata__} (empty for torch files and files without it)} */
     Map<String, String> metadata();
 
-    /** Every import the file's pickles make, in order of first appearance (empty for safetensors). */
+    /** {@return every import the file's pickles make, in order of first appearance (empty for safetensors)} */
     List<PickleImport> imports();
 
-    /** Size of the file in bytes. */
+    /** {@return size of the file in bytes} */
     long size();
 }

@@ -16,6 +16,8 @@ public enum ModelFormat {
      * The format of a file, detected from its first bytes as {@link ModelFile#open} detects it
      * (never from its name); nothing else is checked.
      *
+     * @param path the file
+     * @return its format
      * @throws java.nio.file.NoSuchFileException if there is no such file
      * @throws ModelFormatException if the file is of no format sdmodel reads (empty, a web page,
      *     zstd-compressed, unknown bytes)
@@ -24,7 +26,12 @@ public enum ModelFormat {
         return ModelFiles.detect(path);
     }
 
-    /** The format of a file from its first bytes (up to 16 are looked at), as {@link #detect(Path)}. */
+    /**
+     * {@return the format of a file from its first bytes (up to 16 are looked at), as {@link #detect(Path)}}
+     *
+     * @param head the file's first bytes, from position 0
+     * @throws ModelFormatException if they are of no format sdmodel reads
+     */
     public static ModelFormat detect(java.nio.ByteBuffer head) throws ModelFormatException {
         return ModelFiles.detect(head.duplicate());
     }

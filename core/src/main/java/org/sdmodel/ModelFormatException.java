@@ -15,10 +15,21 @@ public class ModelFormatException extends IOException {
     /** The longest message kept whole. */
     public static final int MAX_MESSAGE_LENGTH = 1000;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, one line
+     */
     public ModelFormatException(String message) {
         super(oneLine(message));
     }
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, one line
+     * @param cause the underlying failure
+     */
     public ModelFormatException(String message, Throwable cause) {
         super(oneLine(message), cause);
     }

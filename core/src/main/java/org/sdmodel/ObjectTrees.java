@@ -19,7 +19,12 @@ public final class ObjectTrees {
     private ObjectTrees() {
     }
 
-    /** Calls {@code visitor} for every tensor reachable from {@code root}, once each. */
+    /**
+     * Calls {@code visitor} for every tensor reachable from {@code root}, once each.
+     *
+     * @param root an object tree, as {@link ModelFile#root()} gives it
+     * @param visitor called once for each tensor
+     */
     public static void forEachTensor(Object root, Consumer<Tensor> visitor) {
         Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         Deque<Object> work = new ArrayDeque<>();
@@ -53,14 +58,22 @@ public final class ObjectTrees {
         }
     }
 
-    /** Total bytes of the distinct tensors reachable from {@code root}. */
+    /**
+     * {@return total bytes of the distinct tensors reachable from {@code root}}
+     *
+     * @param root an object tree, as {@link ModelFile#root()} gives it
+     */
     public static long tensorBytes(Object root) {
         long[] sum = new long[1];
         forEachTensor(root, t -> sum[0] += t.byteSize());
         return sum[0];
     }
 
-    /** Number of distinct tensors reachable from {@code root}. */
+    /**
+     * {@return number of distinct tensors reachable from {@code root}}
+     *
+     * @param root an object tree, as {@link ModelFile#root()} gives it
+     */
     public static long tensorCount(Object root) {
         long[] n = new long[1];
         forEachTensor(root, t -> n[0]++);

@@ -52,27 +52,27 @@ public final class StateDict {
         this.others = Collections.unmodifiableMap(others);
     }
 
-    /** The tensors by flattened name, in the order the file holds them. */
+    /** {@return the tensors by flattened name, in the order the file holds them} */
     public Map<String, Tensor> tensors() {
         return tensors;
     }
 
-    /** Non-tensor values inside the state dict, by flattened name, with a short description. */
+    /** {@return non-tensor values inside the state dict, by flattened name, with a short description} */
     public Map<String, String> skipped() {
         return skipped;
     }
 
-    /** Where the state dict was found: {@code ""} for the root, {@code "state_dict"}, or {@code "state_dict.state_dict"}. */
+    /** {@return where the state dict was found: {@code ""} for the root, {@code "state_dict"}, or {@code "state_dict.state_dict"}} */
     public String location() {
         return location;
     }
 
-    /** The root's entries other than the state dict (optimizer states, callbacks, epoch...), by key. */
+    /** {@return the root's entries other than the state dict (optimizer states, callbacks, epoch...), by key} */
     public Map<Object, Object> otherTopLevelEntries() {
         return others;
     }
 
-    /** Total bytes of all tensors. */
+    /** {@return total bytes of all tensors} */
     public long totalBytes() {
         long sum = 0;
         for (Tensor t : tensors.values()) {
@@ -84,6 +84,8 @@ public final class StateDict {
     /**
      * Finds and flattens the state dict of an object tree.
      *
+     * @param root a file's object tree ({@link ModelFile#root()})
+     * @return the state dict found in it
      * @throws ModelFormatException if the root is not a dict, a list or a tensor, two entries flatten
      *     to the same name, or a limit is exceeded
      */
@@ -228,7 +230,11 @@ public final class StateDict {
         return String.valueOf(describe(key));
     }
 
-    /** A short description of a value for reports: its Python type, and the value when it is short. */
+    /**
+     * {@return a short description of a value for reports: its Python type, and the value when it is short}
+     *
+     * @param v a value of an object tree
+     */
     public static String describe(Object v) {
         if (v == null || v == NONE) {
             return "None";

@@ -16,13 +16,13 @@ import java.util.Arrays;
  */
 public interface Tensor {
 
-    /** The element type. */
+    /** {@return the element type} */
     DType dtype();
 
-    /** The shape; an empty array for a 0-dimensional (scalar) tensor. Returns a copy. */
+    /** {@return the shape; an empty array for a 0-dimensional (scalar) tensor. Returns a copy} */
     long[] shape();
 
-    /** Number of elements: the product of the shape (1 for a scalar). */
+    /** {@return number of elements: the product of the shape (1 for a scalar)} */
     default long numel() {
         long n = 1;
         for (long d : shape()) {
@@ -31,7 +31,7 @@ public interface Tensor {
         return n;
     }
 
-    /** Size of the contiguous bytes in bytes. */
+    /** {@return size of the contiguous bytes in bytes} */
     default long byteSize() {
         return dtype().byteSize(numel());
     }
@@ -40,13 +40,18 @@ public interface Tensor {
      * Reads bytes of the contiguous representation, starting at {@code position}, into
      * {@code dst} until it is full or the tensor ends.
      *
+     * @param position the offset in the tensor's data to read from
+     * @param dst where the bytes go, from its position up to its limit
      * @return the number of bytes read; 0 at or past the end
+     * @throws IOException if the file cannot be read
      */
     int read(long position, ByteBuffer dst) throws IOException;
 
     /**
      * Reads exactly {@code dst.remaining()} bytes starting at {@code position}.
      *
+     * @param position the offset in the tensor's data to read from
+     * @param dst filled from its position to its limit
      * @throws EOFException if the tensor ends first
      */
     default void readFully(long position, ByteBuffer dst) throws IOException {
@@ -64,6 +69,8 @@ public interface Tensor {
      * Reads the whole tensor into a new little-endian buffer. For small tensors: a large one should
      * be streamed with {@link #read} or {@link #openChannel()}.
      *
+     * @param maxBytes the most the caller accepts to hold in memory
+     * @return the tensor's bytes, dense, row-major, little-endian, in a buffer of exactly that size
      * @throws MemoryLimitException if the tensor is larger than {@code maxBytes}
      */
     default ByteBuffer readAll(int maxBytes) throws IOException {
@@ -77,7 +84,7 @@ public interface Tensor {
         return buf.order(java.nio.ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** A channel that delivers the contiguous bytes from the start; closing it closes nothing else. */
+    /** {@return a channel that delivers the contiguous bytes from the start; closing it closes nothing else} */
     default ReadableByteChannel openChannel() {
         Tensor self = this;
         return new ReadableByteChannel() {
@@ -109,7 +116,11 @@ public interface Tensor {
         };
     }
 
-    /** A short description such as {@code F16[320, 4, 3, 3]}. */
+    /**
+     * {@return a short description such as {@code F16[320, 4, 3, 3]}}
+     *
+     * @param t a tensor
+     */
     static String describe(Tensor t) {
         return t.dtype() + Arrays.toString(t.shape());
     }

@@ -15,7 +15,11 @@ public class UnsafeModelException extends IOException {
 
     private final transient PickleImport dangerousImport;
 
-    /** A dangerous import. */
+    /**
+     * A dangerous import.
+     *
+     * @param dangerousImport the import, as the pickle makes it
+     */
     public UnsafeModelException(PickleImport dangerousImport) {
         super(ModelFormatException.oneLine("dangerous import " + dangerousImport.displayName()
                 + (dangerousImport.record().isEmpty() ? "" : " in " + dangerousImport.record())
@@ -23,13 +27,17 @@ public class UnsafeModelException extends IOException {
         this.dangerousImport = dangerousImport;
     }
 
-    /** A refusal for another reason, described by {@code message} (one line). */
+    /**
+     * A refusal for another reason, described by {@code message} (one line).
+     *
+     * @param message one line naming the file and what is refused
+     */
     protected UnsafeModelException(String message) {
         super(ModelFormatException.oneLine(message));
         this.dangerousImport = null;
     }
 
-    /** The first dangerous import found, or null if the file is refused for how its pickle is written. */
+    /** {@return the first dangerous import found, or null if the file is refused for how its pickle is written} */
     public PickleImport dangerousImport() {
         return dangerousImport;
     }

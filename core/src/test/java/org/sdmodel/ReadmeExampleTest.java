@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Map;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sdmodel.engine.ModelWriter;
@@ -27,25 +27,35 @@ class ReadmeExampleTest {
 
     @Test
     void readingExampleWorks() throws Exception {
-        StringBuilder printed = new StringBuilder();
-        // --- README: Library, first example (System.out.println replaced by printed.append) ---
+        // --- README: Use as a library, "More", first example ---
         try (ModelFile model = ModelFile.open(TestFiles.testdata("sd1-train.ckpt"))) {
-            for (Map.Entry<String, Tensor> e : model.stateDict().tensors().entrySet()) {
-                Tensor t = e.getValue();
-                printed.append(e.getKey() + " " + t.dtype() + Arrays.toString(t.shape())).append('\n');
-            }
             Tensor w = model.stateDict().tensors().get("model.diffusion_model.out.2.bias");
             ByteBuffer bytes = w.readAll(1 << 20);        // dense, row-major, little-endian
             assertEquals(w.byteSize(), bytes.remaining());
+            assertEquals(DType.F32, w.dtype());
         }
-        assertTrue(printed.toString().contains("model.diffusion_model.out.2.bias F32[4]"), printed.toString());
+    }
+
+    /**
+     * The README's first library example is the code of testdata/consumer, which
+     * testdata/consumer/run.sh builds against the installed artifact and runs (in CI).
+     */
+    @Test
+    void theConsumerExampleIsTheConsumersCode() throws Exception {
+        String readme = Files.readString(TestFiles.projectRoot().resolve("README.md"));
+        String main = Files.readString(TestFiles.testdata("consumer/src/main/java/com/example/consumer/Main.java"));
+        String region = main.split("// --- README: Use as a library ---\n", 2)[1].split("\n\s*// --- end ---", 2)[0];
+        String code = region.lines().map(l -> l.startsWith("        ") ? l.substring(8) : l).collect(Collectors.joining("\n"));
+        String section = readme.substring(readme.indexOf("## Use as a library"));
+        String firstBlock = section.substring(section.indexOf("```java\n") + 8, section.indexOf("\n```", section.indexOf("```java\n")));
+        assertEquals(code, firstBlock);
     }
 
     @Test
     void pruneExampleWorks() throws Exception {
         Path in = TestFiles.testdata("sd1-train.ckpt");
         Path target = tmp.resolve("pruned.safetensors");
-        // --- README: Library, second example ---
+        // --- README: Use as a library, "More", second example ---
         try (ModelFile model = ModelFile.open(in)) {
             PrunePlan plan = PrunePlan.of(model, PruneOptions.defaults());
             WriteResult result = ModelWriter.write(plan.tensors(plan.metadata(model, true)), target, WriteOptions.defaults());
@@ -64,7 +74,7 @@ class ReadmeExampleTest {
         Path here = tmp;
         java.util.function.Function<String, Path> at = here::resolve;
         WriteResult[] written = new WriteResult[1];
-        // --- README: Library, merge example (Path.of(x) is at.apply(x): the files are in a temporary folder) ---
+        // --- README: Use as a library, "More", merge example (Path.of(x) is at.apply(x): the files are in a temporary folder) ---
         try (ModelFile a = ModelFile.open(at.apply("sd15-inpainting.ckpt"));
              ModelFile b = ModelFile.open(at.apply("dreamshaper.safetensors"));
              ModelFile c = ModelFile.open(at.apply("v1-5-pruned.ckpt"))) {

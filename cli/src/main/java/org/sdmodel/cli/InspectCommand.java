@@ -179,7 +179,7 @@ final class InspectCommand implements Callable<Integer> {
         ObjectNode meta = r.putObject("metadata");
         model.metadata().forEach(meta::put);
         ObjectNode metaJson = r.putObject("metadata_json");
-        i.metadata().json().forEach(metaJson::set);
+        i.metadata().json().forEach((key, value) -> metaJson.set(key, Json.of(value)));
         if (!i.metadata().training().isEmpty()) {
             ObjectNode training = r.putObject("training");
             i.metadata().training().forEach(training::put);

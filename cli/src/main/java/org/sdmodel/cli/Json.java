@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.List;
+import java.util.Map;
 
 /**
  * JSON output of the commands. Summaries are built as nodes (cheap); the ObjectMapper that prints
@@ -23,6 +27,39 @@ final class Json {
 
     static ArrayNode array() {
         return JsonNodeFactory.instance.arrayNode();
+    }
+
+    /**
+     * A node for plain Java values as core gives parsed JSON ({@code Map}, {@code List},
+     * {@code String}, {@code Boolean}, numbers, {@code null}), without an ObjectMapper. Recursive:
+     * Jackson's parser already refused nesting beyond its limit (1000) when core read the text.
+     */
+    static JsonNode of(Object value) {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        if (value == null) {
+            return f.nullNode();
+        } else if (value instanceof Map<?, ?> map) {
+            ObjectNode o = f.objectNode();
+            map.forEach((k, v) -> o.set(String.valueOf(k), of(v)));
+            return o;
+        } else if (value instanceof List<?> list) {
+            ArrayNode a = f.arrayNode();
+            list.forEach(v -> a.add(of(v)));
+            return a;
+        } else if (value instanceof Boolean b) {
+            return f.booleanNode(b);
+        } else if (value instanceof Integer i) {
+            return f.numberNode(i);
+        } else if (value instanceof Long l) {
+            return f.numberNode(l);
+        } else if (value instanceof BigInteger big) {
+            return f.numberNode(big);
+        } else if (value instanceof Double d) {
+            return f.numberNode(d);
+        } else if (value instanceof BigDecimal dec) {
+            return f.numberNode(dec);
+        }
+        return f.textNode(value.toString());
     }
 
     /** Indented JSON text. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.sdmodel.testing.JsonCases;
 import org.sdmodel.testing.TestFiles;
 
@@ -88,6 +90,26 @@ class InspectCommandTest {
         assertTrue(text.out.contains("  prediction:   v (hyper_parameters.parameterization is 'v')"), text.out);
         assertTrue(text.out.contains("they cover 18 of 19 UNet weights"), text.out);
         assertTrue(text.out.contains("  prune:        refuses this file with its defaults: EMA copies cover 18 of 19"), text.out);
+    }
+
+    /** Core gives the parsed values as plain Java objects (no Jackson in its API); the JSON shows them as the text parsed. */
+    @ParameterizedTest
+    @ValueSource(strings = {"sd1-merge-broken.safetensors", "lora-kohya.safetensors"})
+    void metadataJsonIsEachJsonValueParsed(String fixture) throws Exception {
+        JsonNode j = inspectJson(TestFiles.testdata("arch/" + fixture).toString());
+        ObjectNode expected = JSON.createObjectNode();
+        j.get("metadata").fields().forEachRemaining(e -> {
+            String text = e.getValue().asText();
+            if (text.startsWith("{") || text.startsWith("[")) {
+                try {
+                    expected.set(e.getKey(), JSON.readTree(text));
+                } catch (IOException ex) {
+                    throw new IllegalStateException(ex);
+                }
+            }
+        });
+        assertTrue(expected.size() >= 2, expected.toString());
+        assertEquals(expected, j.get("metadata_json"));
     }
 
     @Test

@@ -49,7 +49,11 @@ class ReadmeExamplesIT {
             "./mvnw -q -B package -DskipTests && testdata/bench/run.sh 8 4 2 1",
             "the benchmark: about 10 GB of inputs and an hour; its figures are not asserted",
             "./mvnw -q -B package -DskipTests && testdata/bench/merge.sh 4 2 1",
-            "the merge benchmark: about 8.5 GB of inputs; its figures are not asserted");
+            "the merge benchmark: about 8.5 GB of inputs; its figures are not asserted",
+            "./mvnw -q -B install -pl core -am -DskipTests",
+            "installing core for a project that uses it: testdata/consumer/run.sh (in .ci/run) installs it so, into a temporary repository",
+            "testdata/consumer/run.sh /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64",
+            ".ci/run runs it after the test suite: it builds the project again to install it");
 
     /** Downloads, which need a server: InstallV2DownloadTest runs these lines against a local one. */
     private static boolean isDownload(String command) {

@@ -43,6 +43,16 @@ import org.sdmodel.merge.WebUiStateDict;
  *       does: renamed, {@code in_proj} split into {@code q/k/v_proj}, {@code text_projection}
  *       transposed into {@code text_projection.weight}, {@code logit_scale} kept.
  * </ul>
+ *
+ * <p>SDXL's two text encoders, each in a file of its own:
+ *
+ * <pre>{@code
+ * try (ModelFile model = ModelFile.open(Path.of("sd_xl_base_1.0.safetensors"))) {
+ *     for (ComponentPlanner.Extraction e : ComponentPlanner.extract(model, ComponentType.TEXT_ENCODER)) {
+ *         ModelWriter.write(e.plan(), Path.of("sdxl-" + e.name() + ".safetensors"), WriteOptions.defaults());
+ *     }
+ * }
+ * }</pre>
  */
 public final class ComponentPlanner {
     static final String FIRST_STAGE = "first_stage_model.";
@@ -58,8 +68,21 @@ public final class ComponentPlanner {
     private ComponentPlanner() {
     }
 
-    /** One file {@link #extract} writes: its name part ({@code vae}, {@code clip_l}) and its plan. */
+    /**
+     * One file {@link #extract} writes: its name part ({@code vae}, {@code clip_l}) and its plan.
+     *
+     * @param name the file's name part ({@code vae}, {@code unet}, {@code clip_l}, {@code clip_g})
+     * @param plan the tensors of that file
+     * @param leftOut the model's keys this file does not take
+     */
     public record Extraction(String name, TensorPlan plan, List<String> leftOut) {
+        /**
+         * Creates the record, copying its components.
+         *
+         * @param name the file's name part ({@code vae}, {@code unet}, {@code clip_l}, {@code clip_g})
+         * @param plan the tensors of that file
+         * @param leftOut the model's keys this file does not take
+         */
         public Extraction {
             leftOut = List.copyOf(leftOut);
         }
@@ -69,6 +92,9 @@ public final class ComponentPlanner {
      * The plans for writing {@code type} of {@code model} on its own: one, or one per text encoder
      * (SDXL has two).
      *
+     * @param model an open checkpoint
+     * @param type which component
+     * @return the plans, one per output file
      * @throws ComponentException if the file has no such component
      */
     public static List<Extraction> extract(ModelFile model, ComponentType type) throws ModelFormatException {
@@ -225,8 +251,19 @@ public final class ComponentPlanner {
         return a == Architecture.UNKNOWN ? "" : ": it is " + a.label() + " (" + a.description() + ")";
     }
 
-    /** What {@link #bakeVae} did: the checkpoint keys it replaced, and VAE keys the checkpoint lacks. */
+    /**
+     * What {@link #bakeVae} did: the checkpoint keys it replaced, and VAE keys the checkpoint lacks.
+     *
+     * @param replaced the checkpoint keys that took the VAE's values
+     * @param unused the VAE's keys the checkpoint has no place for
+     */
     public record VaeBake(List<String> replaced, List<String> unused) {
+        /**
+         * Creates the record, copying its components.
+         *
+         * @param replaced the checkpoint keys that took the VAE's values
+         * @param unused the VAE's keys the checkpoint has no place for
+         */
         public VaeBake {
             replaced = List.copyOf(replaced);
             unused = List.copyOf(unused);
@@ -239,6 +276,10 @@ public final class ComponentPlanner {
      * {@code prepare} (the merger's {@code to_half}); VAE keys the checkpoint lacks are ignored.
      * {@code checkpoint} is changed in place (keys keep their order).
      *
+     * @param checkpoint the planned tensors by key, changed in place
+     * @param vae the VAE file
+     * @param prepare applied to each VAE tensor (the merger's {@code to_half}, or nothing)
+     * @return which keys were replaced and which VAE keys were left unused
      * @throws ComponentException if nothing would be replaced (a checkpoint without a first
      *     stage), or a VAE tensor's shape differs from the one it replaces (the web UI would
      *     write it, and the checkpoint would not load)
@@ -254,7 +295,13 @@ public final class ComponentPlanner {
         return new VaeBake(new ArrayList<>(replacements.keySet()), vae.unused(replacements));
     }
 
-    /** What {@link #fixClip} found in one {@code position_ids} tensor, and whether it replaced it. */
+    /**
+     * What {@link #fixClip} found in one {@code position_ids} tensor, and whether it replaced it.
+     *
+     * @param key the tensor's key
+     * @param before what it held, in words (its dtype, and the first value that was off)
+     * @param changed whether it was replaced by int64 {@code arange(77)}
+     */
     public record ClipFix(String key, String before, boolean changed) {
         @Override
         public String toString() {
@@ -269,7 +316,9 @@ public final class ComponentPlanner {
      * {@code arange(77)} of shape [1, 77]. Merges leave float values (75.99999 truncates to the
      * wrong position) or change the dtype. Changes {@code checkpoint} in place.
      *
+     * @param checkpoint the planned tensors by key, changed in place
      * @return one entry per {@code position_ids} found, saying what it held
+     * @throws IOException if a {@code position_ids} tensor cannot be read
      */
     public static List<ClipFix> fixClip(Map<String, Expr> checkpoint) throws IOException {
         List<ClipFix> fixes = new ArrayList<>();
@@ -289,7 +338,7 @@ public final class ComponentPlanner {
         return fixes;
     }
 
-    /** CLIP's position ids as {@code transformers} saves them. */
+    /** {@return CLIP's position ids as {@code transformers} saves them} */
     public static Expr.Constant positionIds() {
         ByteBuffer b = ByteBuffer.allocate(77 * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long i = 0; i < 77; i++) {

@@ -11,7 +11,7 @@ public enum ComponentType {
     /** The text encoder or encoders ({@code cond_stage_model.*}, SDXL's {@code conditioner.embedders.*}). */
     TEXT_ENCODER;
 
-    /** The name as the CLI spells it ({@code text-encoder}). */
+    /** {@return the name as the CLI spells it ({@code text-encoder})} */
     public String label() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }

@@ -39,6 +39,8 @@ public final class VaeFile {
     /**
      * Reads the VAE of {@code file}.
      *
+     * @param file an open VAE file ({@code .pt}, {@code .ckpt} or {@code .safetensors})
+     * @return its tensors by standalone key
      * @throws ComponentException if the file is not a VAE (a checkpoint, a LoRA, a checkpoint's
      *     first stage still under {@code first_stage_model.})
      */
@@ -62,17 +64,17 @@ public final class VaeFile {
         return new VaeFile(file.path(), kept);
     }
 
-    /** The file. */
+    /** {@return the file} */
     public Path path() {
         return path;
     }
 
-    /** The name the web UI's VAE list gives the file (its file name), as a merge recipe records it. */
+    /** {@return the name the web UI's VAE list gives the file (its file name), as a merge recipe records it} */
     public String name() {
         return path.getFileName().toString();
     }
 
-    /** The VAE's tensors by standalone key ({@code decoder.conv_out.weight}). */
+    /** {@return the VAE's tensors by standalone key ({@code decoder.conv_out.weight})} */
     public Map<String, Tensor> tensors() {
         return tensors;
     }
@@ -83,6 +85,7 @@ public final class VaeFile {
      * and the VAE's tensor; VAE keys the checkpoint lacks are ignored.
      *
      * @param checkpointShapes the checkpoint's tensor shapes by key
+     * @return the VAE's tensors by the checkpoint key they replace
      * @throws ComponentException if nothing would be replaced (a checkpoint without a first
      *     stage), or a VAE tensor's shape differs from the one it replaces (the web UI would
      *     write it, and the checkpoint would not load)
@@ -109,7 +112,11 @@ public final class VaeFile {
         return out;
     }
 
-    /** The VAE's keys that {@code replacements} left out (the checkpoint has no such first-stage tensor). */
+    /**
+     * {@return the VAE's keys that {@code replacements} left out (the checkpoint has no such first-stage tensor)}
+     *
+     * @param replacements what {@link #replacements} gave
+     */
     public java.util.List<String> unused(Map<String, Tensor> replacements) {
         java.util.List<String> unused = new java.util.ArrayList<>();
         for (String k : tensors.keySet()) {
@@ -120,7 +127,11 @@ public final class VaeFile {
         return unused;
     }
 
-    /** How a replacement is named in listings: the file and the VAE key ({@code vae.pt:decoder.conv_out.weight}). */
+    /**
+     * {@return how a replacement is named in listings: the file and the VAE key ({@code vae.pt:decoder.conv_out.weight})}
+     *
+     * @param checkpointKey a checkpoint key a VAE tensor replaces
+     */
     public String origin(String checkpointKey) {
         return name() + ":" + checkpointKey.substring(FIRST_STAGE.length());
     }

@@ -16,17 +16,17 @@ public final class ConversionStats {
     public ConversionStats() {
     }
 
-    /** Elements converted (or copied). */
+    /** {@return elements converted (or copied)} */
     public long elements() {
         return elements;
     }
 
-    /** Input values that were NaN (they stay NaN). */
+    /** {@return input values that were NaN (they stay NaN)} */
     public long nanInputs() {
         return nanInputs;
     }
 
-    /** Input values that were ±infinity (they stay infinite; float8 e4m3fn, which has none, makes them NaN). */
+    /** {@return input values that were ±infinity (they stay infinite; float8 e4m3fn, which has none, makes them NaN)} */
     public long infinityInputs() {
         return infinityInputs;
     }
@@ -34,22 +34,28 @@ public final class ConversionStats {
     /**
      * Finite input values too large for the target type, written as ±infinity, or as NaN in
      * float8 e4m3fn, which has no infinity.
+     *
+     * @return how many values overflowed
      */
     public long overflows() {
         return overflows;
     }
 
-    /** Non-zero finite input values too small for the target type, written as ±0. */
+    /** {@return non-zero finite input values too small for the target type, written as ±0} */
     public long underflows() {
         return underflows;
     }
 
-    /** True if some finite, non-zero value became infinite (or NaN) or zero. */
+    /** {@return true if some finite, non-zero value became infinite (or NaN) or zero} */
     public boolean lostValues() {
         return overflows != 0 || underflows != 0;
     }
 
-    /** Adds another set of counts to this one. */
+    /**
+     * Adds another set of counts to this one.
+     *
+     * @param other counts to add
+     */
     public void add(ConversionStats other) {
         elements += other.elements;
         nanInputs += other.nanInputs;

@@ -65,7 +65,12 @@ public final class ElementConverter {
         this.outUnit = elementsPerUnit * to.bits() / 8;
     }
 
-    /** True if {@link #of} accepts the pair. */
+    /**
+     * {@return true if {@link #of} accepts the pair}
+     *
+     * @param from the source type
+     * @param to the target type
+     */
     public static boolean supports(DType from, DType to) {
         return routeOf(from, to) != null;
     }
@@ -73,6 +78,9 @@ public final class ElementConverter {
     /**
      * A converter from {@code from} to {@code to}.
      *
+     * @param from the source type
+     * @param to the target type
+     * @return the converter, reusable and not thread-safe
      * @throws IllegalArgumentException if the pair is not supported
      */
     public static ElementConverter of(DType from, DType to) {
@@ -87,18 +95,24 @@ public final class ElementConverter {
      * Converts with a converter made for this call; for many calls, keep an
      * {@link ElementConverter} instead.
      *
+     * @param from the source type
+     * @param to the target type
+     * @param src the source bytes (little-endian)
+     * @param dst where the converted bytes go
+     * @param stats where to add the counts; null to discard them
+     * @return the number of elements converted
      * @see #convert(ByteBuffer, ByteBuffer, ConversionStats)
      */
     public static long convert(DType from, DType to, ByteBuffer src, ByteBuffer dst, ConversionStats stats) {
         return of(from, to).convert(src, dst, stats);
     }
 
-    /** The input type. */
+    /** {@return the input type} */
     public DType from() {
         return from;
     }
 
-    /** The output type. */
+    /** {@return the output type} */
     public DType to() {
         return to;
     }
@@ -109,6 +123,8 @@ public final class ElementConverter {
      * an incomplete element stay in {@code src} for the next call.
      *
      * @param stats where to add the counts; null to discard them
+     * @param src the source bytes (little-endian), from its position
+     * @param dst where the converted bytes go, from its position
      * @return the number of elements converted
      */
     public long convert(ByteBuffer src, ByteBuffer dst, ConversionStats stats) {

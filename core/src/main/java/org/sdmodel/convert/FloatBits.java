@@ -73,7 +73,11 @@ public final class FloatBits {
     private FloatBits() {
     }
 
-    /** float32 to half, as {@code tensor.half()}. */
+    /**
+     * {@return the half bits of the float32 {@code f32}, as {@code tensor.half()}}
+     *
+     * @param f32 a float32, as {@link Float#floatToRawIntBits} gives it
+     */
     public static int f32ToF16(int f32) {
         int magnitude = f32 & 0x7FFF_FFFF;
         int sign = (f32 >>> 16) & 0x8000;
@@ -109,7 +113,11 @@ public final class FloatBits {
         return Integer.compareUnsigned((f32 & 0x7FFF_FFFF) - 0x3880_0000, F16_OVERFLOW_F32 - 0x3880_0000) < 0;
     }
 
-    /** float32 to bfloat16, as {@code tensor.bfloat16()} on a contiguous tensor. */
+    /**
+     * {@return the bfloat16 bits of the float32 {@code f32}, as {@code tensor.bfloat16()} on a contiguous tensor}
+     *
+     * @param f32 a float32, as {@link Float#floatToRawIntBits} gives it
+     */
     public static int f32ToBf16(int f32) {
         if ((f32 & 0x7FFF_FFFF) > F32_INFINITY) {
             return BF16_NAN_CONTIGUOUS;
@@ -122,7 +130,11 @@ public final class FloatBits {
         return (f32 + 0x7FFF + ((f32 >>> 16) & 1)) >>> 16;
     }
 
-    /** Half to float32 (exact), as {@code tensor.float()}. */
+    /**
+     * {@return the float32 bits of the half {@code f16} (exact), as {@code tensor.float()}}
+     *
+     * @param f16 a half, in the low 16 bits
+     */
     public static int f16ToF32(int f16) {
         int sign = (f16 & 0x8000) << 16;
         int magnitude = f16 & 0x7FFF;
@@ -137,12 +149,20 @@ public final class FloatBits {
         return sign | Float.floatToRawIntBits(magnitude * 0x1.0p-24f);
     }
 
-    /** bfloat16 to float32 (exact), as {@code tensor.float()}: the high half of the float. */
+    /**
+     * {@return the float32 bits of the bfloat16 {@code bf16} (exact), as {@code tensor.float()}: the high half of the float}
+     *
+     * @param bf16 a bfloat16, in the low 16 bits
+     */
     public static int bf16ToF32(int bf16) {
         return (bf16 & 0xFFFF) << 16;
     }
 
-    /** float64 to float32, as {@code tensor.float()}: to nearest even; NaN as x86 narrows it. */
+    /**
+     * {@return the float32 bits of the float64 {@code f64}, as {@code tensor.float()}: to nearest even; NaN as x86 narrows it}
+     *
+     * @param f64 a float64, as {@link Double#doubleToRawLongBits} gives it
+     */
     public static int f64ToF32(long f64) {
         if ((f64 & 0x7FFF_FFFF_FFFF_FFFFL) > F64_INFINITY) {
             int sign = (int) (f64 >>> 32) & 0x8000_0000;
@@ -152,20 +172,31 @@ public final class FloatBits {
         return Float.floatToRawIntBits((float) Double.longBitsToDouble(f64));
     }
 
-    /** float64 to half, as {@code tensor.half()}: through float32, so rounded twice. */
+    /**
+     * {@return the half bits of the float64 {@code f64}, as {@code tensor.half()}: through float32, so rounded twice}
+     *
+     * @param f64 a float64, as {@link Double#doubleToRawLongBits} gives it
+     */
     public static int f64ToF16(long f64) {
         return f32ToF16(f64ToF32(f64));
     }
 
     /**
-     * float64 to bfloat16, as {@code tensor.bfloat16()} on a contiguous tensor: through float32,
+     * Converts a float64 to bfloat16, as {@code tensor.bfloat16()} on a contiguous tensor: through float32,
      * so rounded twice; NaN is {@link #BF16_NAN_CONTIGUOUS}.
+     *
+     * @param f64 a float64, as {@link Double#doubleToRawLongBits} gives it
+     * @return the bfloat16 bits
      */
     public static int f64ToBf16(long f64) {
         return f32ToBf16(f64ToF32(f64));
     }
 
-    /** Half to bfloat16, as {@code tensor.bfloat16()}: through float32; NaN is {@link #BF16_NAN_SCALAR}. */
+    /**
+     * {@return the bfloat16 bits of the half {@code f16}, as {@code tensor.bfloat16()}: through float32; NaN is {@link #BF16_NAN_SCALAR}}
+     *
+     * @param f16 a half, in the low 16 bits
+     */
     public static int f16ToBf16(int f16) {
         if ((f16 & 0x7FFF) > F16_INFINITY) {
             return BF16_NAN_SCALAR;
@@ -173,16 +204,23 @@ public final class FloatBits {
         return f32ToBf16NotNaN(f16ToF32(f16));
     }
 
-    /** bfloat16 to half, as {@code tensor.half()}: through float32 (exact), then rounded once. */
+    /**
+     * {@return the half bits of the bfloat16 {@code bf16}, as {@code tensor.half()}: through float32 (exact), then rounded once}
+     *
+     * @param bf16 a bfloat16, in the low 16 bits
+     */
     public static int bf16ToF16(int bf16) {
         return f32ToF16(bf16ToF32(bf16));
     }
 
     /**
-     * float32 to float8 e4m3fn (4 exponent bits, bias 7, 3 mantissa bits; largest value 448, no
+     * Converts a float32 to float8 e4m3fn (4 exponent bits, bias 7, 3 mantissa bits; largest value 448, no
      * infinity), as {@code tensor.to(torch.float8_e4m3fn)}: magnitudes above 464 (half-way
      * between 448 and the 480 the format lacks), infinities and NaNs all become NaN,
      * {@code 0x7F}, with the input's sign; it does not saturate to 448.
+     *
+     * @param f32 a float32, as {@link Float#floatToRawIntBits} gives it
+     * @return the float8 e4m3fn bits
      */
     public static int f32ToF8E4m3fn(int f32) {
         int magnitude = f32 & 0x7FFF_FFFF;
@@ -200,10 +238,13 @@ public final class FloatBits {
     }
 
     /**
-     * float32 to float8 e5m2 (5 exponent bits, bias 15, 2 mantissa bits; largest value 57344),
+     * Converts a float32 to float8 e5m2 (5 exponent bits, bias 15, 2 mantissa bits; largest value 57344),
      * as {@code tensor.to(torch.float8_e5m2)}: magnitudes from 61440 (half-way between 57344 and
      * 65536) become infinity, {@code 0x7C}, with the sign; every NaN becomes {@code 0x7F} with
      * its sign (the payload is dropped).
+     *
+     * @param f32 a float32, as {@link Float#floatToRawIntBits} gives it
+     * @return the float8 e5m2 bits
      */
     public static int f32ToF8E5m2(int f32) {
         int magnitude = f32 & 0x7FFF_FFFF;
@@ -218,12 +259,20 @@ public final class FloatBits {
         return sign | roundMagnitude(magnitude, 15, 2);
     }
 
-    /** float64 to float8 e4m3fn: through float32, as torch's float8 types only convert from float. */
+    /**
+     * {@return the float8 e4m3fn bits of the float64 {@code f64}: through float32, as torch's float8 types only convert from float}
+     *
+     * @param f64 a float64, as {@link Double#doubleToRawLongBits} gives it
+     */
     public static int f64ToF8E4m3fn(long f64) {
         return f32ToF8E4m3fn(f64ToF32(f64));
     }
 
-    /** float64 to float8 e5m2: through float32. */
+    /**
+     * {@return the float8 e5m2 bits of the float64 {@code f64}: through float32}
+     *
+     * @param f64 a float64, as {@link Double#doubleToRawLongBits} gives it
+     */
     public static int f64ToF8E5m2(long f64) {
         return f32ToF8E5m2(f64ToF32(f64));
     }

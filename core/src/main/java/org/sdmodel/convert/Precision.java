@@ -59,7 +59,7 @@ public enum Precision {
         this.label = label;
     }
 
-    /** The name the command line takes and the metadata records: {@code fp16}, {@code fp8-e4m3fn}, ... */
+    /** {@return the name the command line takes and the metadata records: {@code fp16}, {@code fp8-e4m3fn}, ..} */
     public String label() {
         return label;
     }
@@ -68,6 +68,8 @@ public enum Precision {
      * The precision a name stands for: a {@link #label()} in any case, or {@code fp8}, which is
      * {@link #FP8_E4M3FN} (the float8 format fp8 checkpoints use).
      *
+     * @param name a name as the CLI takes it ({@code fp16}, {@code bf16}, {@code fp8}...)
+     * @return the precision
      * @throws IllegalArgumentException naming the accepted names
      */
     public static Precision fromLabel(String name) {
@@ -84,7 +86,7 @@ public enum Precision {
                 + "': use fp16, bf16, fp32, keep, fp8-e4m3fn (or fp8) or fp8-e5m2");
     }
 
-    /** True for {@link #FP8_E4M3FN} and {@link #FP8_E5M2}. */
+    /** {@return true for {@link #FP8_E4M3FN} and {@link #FP8_E5M2}} */
     public boolean isFloat8() {
         return floatTarget != null && floatTarget.bits() == 8;
     }
@@ -99,6 +101,7 @@ public enum Precision {
      * @param name the tensor's name in the output (the state dict's key)
      * @param dtype its type
      * @param shape its shape
+     * @return the type the tensor is written as (its own type when it is kept)
      */
     public DType target(String name, DType dtype, long[] shape) {
         if (isScheduleBuffer(name)) {
@@ -110,6 +113,11 @@ public enum Precision {
     /**
      * Why a tensor keeps its type although this precision converts tensors of its type (a
      * schedule buffer), or null if it does not.
+     *
+     * @param name the tensor's name in the output
+     * @param dtype its type
+     * @param shape its shape
+     * @return why it is kept as it is, or null when it is converted
      */
     public String keptReason(String name, DType dtype, long[] shape) {
         if (isScheduleBuffer(name) && ruleTarget(name, dtype, shape) != dtype) {
@@ -128,13 +136,21 @@ public enum Precision {
         return floatTarget;
     }
 
-    /** True for the DDPM schedule buffers ({@link #SCHEDULE_BUFFERS}, by the name's last component). */
+    /**
+     * {@return true for the DDPM schedule buffers ({@link #SCHEDULE_BUFFERS}, by the name's last component)}
+     *
+     * @param name a tensor's name
+     */
     public static boolean isScheduleBuffer(String name) {
         int dot = name.lastIndexOf('.');
         return SCHEDULE_BUFFERS.contains(dot < 0 ? name : name.substring(dot + 1));
     }
 
-    /** True for the types a precision other than {@link #KEEP} converts: F64, F32, BF16, F16. */
+    /**
+     * {@return true for the types a precision other than {@link #KEEP} converts: F64, F32, BF16, F16}
+     *
+     * @param type an element type
+     */
     public static boolean isConvertible(DType type) {
         return type == DType.F64 || type == DType.F32 || type == DType.BF16 || type == DType.F16;
     }

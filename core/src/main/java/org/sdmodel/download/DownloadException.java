@@ -14,17 +14,30 @@ public class DownloadException extends IOException {
 
     private final transient URI uri;
 
+    /**
+     * Creates the exception.
+     *
+     * @param uri the address asked for
+     * @param message what went wrong, one line
+     */
     public DownloadException(URI uri, String message) {
         super(message);
         this.uri = uri;
     }
 
+    /**
+     * Creates the exception.
+     *
+     * @param uri the address asked for
+     * @param message what went wrong, one line
+     * @param cause the underlying failure
+     */
     public DownloadException(URI uri, String message, Throwable cause) {
         super(message, cause);
         this.uri = uri;
     }
 
-    /** The address asked for (before any redirect). */
+    /** {@return the address asked for (before any redirect)} */
     public URI uri() {
         return uri;
     }

@@ -14,7 +14,11 @@ public interface DownloadListener {
     default void started(long offset, long total) {
     }
 
-    /** {@code bytes} more bytes were written to the {@code .part}. */
+    /**
+     * {@code bytes} more bytes were written to the {@code .part}.
+     *
+     * @param bytes how many bytes
+     */
     default void progress(long bytes) {
     }
 
@@ -22,6 +26,8 @@ public interface DownloadListener {
      * Something the user should know, as one sentence: an earlier {@code .part} resumed, a retry
      * after a broken connection, a server that ignored the range asked for (downloading again
      * from zero).
+     *
+     * @param message one line
      */
     default void notice(String message) {
     }

@@ -88,17 +88,21 @@ public final class Downloader {
         this.maxBackoff = b.maxBackoff;
     }
 
-    /** A downloader with the defaults: proxies from {@link System#getenv()}, 5 retries. */
+    /** {@return a downloader with the defaults: proxies from {@link System#getenv()}, 5 retries} */
     public static Downloader create() {
         return builder().build();
     }
 
-    /** Settings other than the defaults. */
+    /** {@return settings other than the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The {@code .part} a download of {@code target} goes through: {@code <name>.part} beside it. */
+    /**
+     * {@return the {@code .part} a download of {@code target} goes through: {@code <name>.part} beside it}
+     *
+     * @param target the file a download will become
+     */
     public static Path partFile(Path target) {
         return target.resolveSibling(target.getFileName() + ".part");
     }
@@ -109,7 +113,12 @@ public final class Downloader {
      * renames it.
      *
      * @param expectedSha256 the file's sha256 (hex, either case), or null to skip that check
+     * @param uri the address (http or https)
+     * @param part the {@code .part} file (see {@link #partFile})
+     * @param listener told of the progress, retries and checks
+     * @return the size, the sha256 and how the download went
      * @throws IllegalArgumentException if {@code uri} is not http(s) or {@code expectedSha256} is not 64 hex digits
+     * @throws IOException a {@link DownloadException} subclass saying why the download failed
      */
     public DownloadResult download(URI uri, Path part, String expectedSha256, DownloadListener listener)
             throws IOException {
@@ -131,6 +140,9 @@ public final class Downloader {
     /**
      * How {@code uri} would be reached, for messages: {@code through the proxy host:port (from
      * HTTPS_PROXY)}, or {@code directly (...)} and why.
+     *
+     * @param uri an address
+     * @return the route, as a phrase
      */
     public String route(URI uri) {
         return proxies.route(uri);
@@ -140,6 +152,9 @@ public final class Downloader {
      * Whether a proxy variable of {@code env} carries credentials: then, for https addresses,
      * {@code jdk.http.auth.tunneling.disabledSchemes} must be set to an empty string before the
      * first download (see the class comment).
+     *
+     * @param env environment variables
+     * @return whether a proxy variable holds a user name or password
      */
     public static boolean proxyCredentialsIn(Map<String, String> env) {
         return EnvironmentProxySelector.from(env, jvmProxies()).hasCredentials();
@@ -164,31 +179,56 @@ public final class Downloader {
         private Builder() {
         }
 
-        /** Where the proxy variables are read (default: {@link System#getenv()}). */
+        /**
+         * Sets where the proxy variables are read (default: {@link System#getenv()}).
+         *
+         * @param env the variables
+         * @return this builder
+         */
         public Builder environment(Map<String, String> env) {
             this.environment = Map.copyOf(env);
             return this;
         }
 
-        /** How long to wait for a connection (default 30 s). */
+        /**
+         * Sets how long to wait for a connection (default 30 s).
+         *
+         * @param d the duration
+         * @return this builder
+         */
         public Builder connectTimeout(Duration d) {
             this.connectTimeout = positive(d);
             return this;
         }
 
-        /** How long to wait for an answer's headers (default 60 s). */
+        /**
+         * Sets how long to wait for an answer's headers (default 60 s).
+         *
+         * @param d the duration
+         * @return this builder
+         */
         public Builder responseTimeout(Duration d) {
             this.responseTimeout = positive(d);
             return this;
         }
 
-        /** How long a body may send nothing before the connection counts as broken (default 60 s). */
+        /**
+         * Sets how long a body may send nothing before the connection counts as broken (default 60 s).
+         *
+         * @param d the duration
+         * @return this builder
+         */
         public Builder idleTimeout(Duration d) {
             this.idleTimeout = positive(d);
             return this;
         }
 
-        /** Consecutive failed attempts without a new byte before giving up (default 5). */
+        /**
+         * Sets consecutive failed attempts without a new byte before giving up (default 5).
+         *
+         * @param n the number of attempts
+         * @return this builder
+         */
         public Builder retries(int n) {
             if (n < 0) {
                 throw new IllegalArgumentException("retries < 0");
@@ -197,13 +237,20 @@ public final class Downloader {
             return this;
         }
 
-        /** The wait before the first retry, doubled for each next one up to {@code max} (default 2 s, 60 s). */
+        /**
+         * Sets the wait before the first retry, doubled for each next one up to {@code max} (default 2 s, 60 s).
+         *
+         * @param first the first wait
+         * @param max the longest wait
+         * @return this builder
+         */
         public Builder backoff(Duration first, Duration max) {
             this.firstBackoff = Objects.requireNonNull(first);
             this.maxBackoff = Objects.requireNonNull(max);
             return this;
         }
 
+        /** {@return a downloader with these settings} */
         public Downloader build() {
             return new Downloader(this);
         }

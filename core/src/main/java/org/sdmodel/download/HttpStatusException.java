@@ -9,14 +9,22 @@ import java.net.URI;
 public final class HttpStatusException extends DownloadException {
     private static final long serialVersionUID = 1L;
 
+    /** The value {@link #status()} returns. */
     private final int status;
 
+    /**
+     * Creates the exception.
+     *
+     * @param uri the address asked for
+     * @param status the HTTP status code
+     * @param message what went wrong, one line
+     */
     public HttpStatusException(URI uri, int status, String message) {
         super(uri, message);
         this.status = status;
     }
 
-    /** The HTTP status code. */
+    /** {@return the HTTP status code} */
     public int status() {
         return status;
     }

@@ -10,14 +10,22 @@ import java.net.URI;
 public final class NotAModelException extends DownloadException {
     private static final long serialVersionUID = 1L;
 
+    /** The value {@link #found()} returns. */
     private final String found;
 
+    /**
+     * Creates the exception.
+     *
+     * @param uri the address asked for
+     * @param found what the body looks like instead, in a few words
+     * @param message what went wrong, one line
+     */
     public NotAModelException(URI uri, String found, String message) {
         super(uri, message);
         this.found = found;
     }
 
-    /** What the body looks like instead, in a few words ({@code an HTML page}, {@code JSON}). */
+    /** {@return what the body looks like instead, in a few words ({@code an HTML page}, {@code JSON})} */
     public String found() {
         return found;
     }

@@ -10,21 +10,31 @@ import java.net.URI;
 public final class TruncatedDownloadException extends DownloadException {
     private static final long serialVersionUID = 1L;
 
+    /** The value {@link #received()} returns. */
     private final long received;
+    /** The value {@link #expected()} returns. */
     private final long expected;
 
+    /**
+     * Creates the exception.
+     *
+     * @param uri the address asked for
+     * @param received bytes received
+     * @param expected bytes announced
+     * @param message what went wrong, one line
+     */
     public TruncatedDownloadException(URI uri, long received, long expected, String message) {
         super(uri, message);
         this.received = received;
         this.expected = expected;
     }
 
-    /** Bytes received (the furthest the download got). */
+    /** {@return bytes received (the furthest the download got)} */
     public long received() {
         return received;
     }
 
-    /** Bytes announced. */
+    /** {@return bytes announced} */
     public long expected() {
         return expected;
     }

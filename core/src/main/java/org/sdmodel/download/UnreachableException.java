@@ -11,14 +11,23 @@ import java.net.URI;
 public final class UnreachableException extends DownloadException {
     private static final long serialVersionUID = 1L;
 
+    /** The value {@link #bytesKept()} returns. */
     private final long bytesKept;
 
+    /**
+     * Creates the exception.
+     *
+     * @param uri the address asked for
+     * @param bytesKept bytes kept in the {@code .part} for the next run to resume from
+     * @param message what went wrong, one line
+     * @param cause the underlying failure
+     */
     public UnreachableException(URI uri, long bytesKept, String message, Throwable cause) {
         super(uri, message, cause);
         this.bytesKept = bytesKept;
     }
 
-    /** Bytes kept in the {@code .part} for the next run to resume from (0: nothing kept). */
+    /** {@return bytes kept in the {@code .part} for the next run to resume from (0: nothing kept)} */
     public long bytesKept() {
         return bytesKept;
     }

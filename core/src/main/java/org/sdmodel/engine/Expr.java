@@ -20,38 +20,60 @@ import org.sdmodel.Tensor;
 public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr.Add, Expr.Subtract, Expr.Zeros,
         Expr.Constant, Expr.Narrow, Expr.Overwrite, Expr.Transpose {
 
-    /** The element type of the values. */
+    /** {@return the element type of the values} */
     DType dtype();
 
-    /** The shape; a copy. */
+    /** {@return the shape; a copy} */
     long[] shape();
 
-    /** Number of elements. */
+    /** {@return number of elements} */
     default long numel() {
         return elementCount(shape());
     }
 
-    /** Bytes of the values. */
+    /** {@return bytes of the values} */
     default long byteSize() {
         return dtype().byteSize(numel());
     }
 
-    /** A tensor of a source file, as it is; {@code origin} says where it comes from ("A: model.x"). */
+    /**
+     * {@return a tensor of a source file, as it is; {@code origin} says where it comes from ("A: model.x")}
+     *
+     * @param origin where the tensor comes from, for listings and messages ({@code "A: model.x"})
+     * @param tensor the tensor
+     */
     static Expr source(String origin, Tensor tensor) {
         return new Source(origin, tensor);
     }
 
-    /** {@code input.to(dtype)}, unless it already has that dtype. */
+    /**
+     * {@return {@code input.to(dtype)}, unless it already has that dtype}
+     *
+     * @param input the values to convert
+     * @param dtype the type to convert them to
+     */
     static Expr convert(Expr input, DType dtype) {
         return input.dtype() == dtype ? input : new Convert(input, dtype);
     }
 
-    /** The web UI's {@code weighted_sum}: {@code ((1 - m) * a) + (m * b)}, three torch operations. */
+    /**
+     * {@return the web UI's {@code weighted_sum}: {@code ((1 - m) * a) + (m * b)}, three torch operations}
+     *
+     * @param a the first model's tensor
+     * @param b the second model's tensor
+     * @param m the multiplier (the web UI's slider)
+     */
     static Expr weightedSum(Expr a, Expr b, double m) {
         return new Add(new Scale(a, 1 - m), new Scale(b, m));
     }
 
-    /** The web UI's {@code add_difference}: {@code a + (m * d)}. */
+    /**
+     * {@return the web UI's {@code add_difference}: {@code a + (m * d)}}
+     *
+     * @param a the first model's tensor
+     * @param d the difference to add ({@code b - c})
+     * @param m the multiplier (the web UI's slider)
+     */
     static Expr addScaled(Expr a, Expr d, double m) {
         return new Add(a, new Scale(d, m));
     }
@@ -60,8 +82,15 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * The values of a source tensor.
      *
      * @param origin where the tensor comes from, for listings and messages
+     * @param tensor the tensor
      */
     record Source(String origin, Tensor tensor) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param origin where the tensor comes from, for listings and messages
+         * @param tensor the tensor
+         */
         public Source {
             Objects.requireNonNull(origin, "origin");
             Objects.requireNonNull(tensor, "tensor");
@@ -83,8 +112,19 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         }
     }
 
-    /** {@code input.to(dtype)} as torch 2.x converts (see {@link org.sdmodel.convert.ElementConverter}). */
+    /**
+     * {@code input.to(dtype)} as torch 2.x converts (see {@link org.sdmodel.convert.ElementConverter}).
+     *
+     * @param input the values to convert
+     * @param dtype the type to convert them to
+     */
     record Convert(Expr input, DType dtype) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param input the values to convert
+         * @param dtype the type to convert them to
+         */
         public Convert {
             Objects.requireNonNull(input, "input");
             Objects.requireNonNull(dtype, "dtype");
@@ -109,8 +149,17 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * floating tensor keeps its dtype and is multiplied in float32 (float64 for a float64 tensor)
      * with the multiplier rounded to that type, then rounded once to the dtype; an integer or
      * bool tensor gives float32.
+     *
+     * @param input the tensor to multiply
+     * @param multiplier the Python float it is multiplied by
      */
     record Scale(Expr input, double multiplier) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param input the tensor to multiply
+         * @param multiplier the Python float it is multiplied by
+         */
         public Scale {
             Objects.requireNonNull(input, "input");
             TorchTypes.requireArithmetic(input.dtype());
@@ -132,8 +181,19 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         }
     }
 
-    /** {@code left + right}, in the dtype torch's type promotion gives the pair. */
+    /**
+     * {@code left + right}, in the dtype torch's type promotion gives the pair.
+     *
+     * @param left the left operand
+     * @param right the right operand
+     */
     record Add(Expr left, Expr right) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param left the left operand
+         * @param right the right operand
+         */
         public Add {
             requireSameShape(left, right, "+");
             TorchTypes.promote(left.dtype(), right.dtype(), "+");
@@ -155,8 +215,19 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         }
     }
 
-    /** {@code left - right}, in the dtype torch's type promotion gives the pair. */
+    /**
+     * {@code left - right}, in the dtype torch's type promotion gives the pair.
+     *
+     * @param left the left operand
+     * @param right the right operand (subtracted)
+     */
     record Subtract(Expr left, Expr right) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param left the left operand
+         * @param right the right operand (subtracted)
+         */
         public Subtract {
             requireSameShape(left, right, "-");
             TorchTypes.promote(left.dtype(), right.dtype(), "-");
@@ -178,8 +249,19 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
         }
     }
 
-    /** {@code torch.zeros(shape, dtype)}. */
+    /**
+     * {@code torch.zeros(shape, dtype)}.
+     *
+     * @param dtype the element type
+     * @param shape the shape (copied)
+     */
     record Zeros(DType dtype, long[] shape) implements Expr {
+        /**
+         * Creates the record, checking and copying its components.
+         *
+         * @param dtype the element type
+         * @param shape the shape (copied)
+         */
         public Zeros {
             Objects.requireNonNull(dtype, "dtype");
             shape = shape.clone();
@@ -212,8 +294,19 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * {@code position_ids}).
      *
      * @param description what the values are, for listings ("arange(77)")
+     * @param dtype the element type
+     * @param shape the shape (copied)
+     * @param bytes the values, dense, row-major, little-endian (copied)
      */
     record Constant(DType dtype, long[] shape, byte[] bytes, String description) implements Expr {
+        /**
+         * Creates the record, checking and copying its components.
+         *
+         * @param description what the values are, for listings ("arange(77)")
+         * @param dtype the element type
+         * @param shape the shape (copied)
+         * @param bytes the values, dense, row-major, little-endian (copied)
+         */
         public Constant {
             Objects.requireNonNull(dtype, "dtype");
             shape = shape.clone();
@@ -228,6 +321,7 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
             return shape.clone();
         }
 
+        /** {@return the values, dense, row-major, little-endian; a copy} */
         @Override
         public byte[] bytes() {
             return bytes.clone();
@@ -254,8 +348,21 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * {@code input.narrow(dim, start, length)}: the part of {@code input} whose index along
      * {@code dim} is in {@code [start, start + length)} ({@code a[:, 0:4]} is {@code narrow(a, 1,
      * 0, 4)}; splitting a fused projection into thirds narrows dimension 0).
+     *
+     * @param input the tensor to take a part of
+     * @param dim the dimension along which the part is taken
+     * @param start the first index along {@code dim}
+     * @param length how many indices along {@code dim}
      */
     record Narrow(Expr input, int dim, long start, long length) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param input the tensor to take a part of
+         * @param dim the dimension along which the part is taken
+         * @param start the first index along {@code dim}
+         * @param length how many indices along {@code dim}
+         */
         public Narrow {
             Objects.requireNonNull(input, "input");
             long[] s = input.shape();
@@ -288,8 +395,21 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
      * {@code base} with the part {@code narrow(dim, start, value.shape[dim])} replaced by
      * {@code value}, which must have {@code base}'s dtype (as torch's {@code base[:, 0:4] = value}
      * writes into {@code base}; wrap {@code value} in {@link #convert} first).
+     *
+     * @param base the tensor written into
+     * @param dim the dimension along which the part is replaced
+     * @param start the first index replaced along {@code dim}
+     * @param value the values written there (in {@code base}'s dtype)
      */
     record Overwrite(Expr base, int dim, long start, Expr value) implements Expr {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param base the tensor written into
+         * @param dim the dimension along which the part is replaced
+         * @param start the first index replaced along {@code dim}
+         * @param value the values written there (in {@code base}'s dtype)
+         */
         public Overwrite {
             Objects.requireNonNull(base, "base");
             Objects.requireNonNull(value, "value");
@@ -328,11 +448,18 @@ public sealed interface Expr permits Expr.Source, Expr.Convert, Expr.Scale, Expr
     /**
      * {@code input.transpose(0, 1).contiguous()} of a 2-D tensor. Evaluated from the whole input
      * held in memory, so it is limited to {@link #MAX_BYTES} (projection matrices, a few MB).
+     *
+     * @param input a 2-D tensor
      */
     record Transpose(Expr input) implements Expr {
         /** The largest input a transpose takes. */
         public static final long MAX_BYTES = 16L << 20;
 
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param input a 2-D tensor
+         */
         public Transpose {
             Objects.requireNonNull(input, "input");
             if (input.shape().length != 2) {

@@ -72,6 +72,10 @@ public final class ModelWriter {
     /**
      * Writes {@code plan} to {@code target}.
      *
+     * @param plan what to write
+     * @param target the output file
+     * @param options overwrite, threads, verify, zstd, progress
+     * @return what was written, with the conversion counts and the time of each phase
      * @throws ModelFormatException if the plan cannot be a safetensors file (a name it cannot
      *     hold, a header too large)
      * @throws FileAlreadyExistsException if the target (or a side file) exists and may not be
@@ -325,6 +329,8 @@ public final class ModelWriter {
      * byte with the one the layout meant (so every name, dtype, shape and offset is as planned),
      * and checks the file's size. Reads no tensor data.
      *
+     * @param layout the layout the file was written with
+     * @param file the written file, open for reading
      * @throws OutputCheckException if the header or the size differs
      */
     public static void checkWritten(SafetensorsWriter layout, FileChannel file) throws IOException {
@@ -349,6 +355,9 @@ public final class ModelWriter {
      * Checks a written file against the plan: the same tensors with the same dtypes and shapes,
      * and each tensor's bytes equal to its expression recomputed from the sources.
      *
+     * @param plan the plan the file was written from
+     * @param written the written file, open
+     * @param progress told of the bytes compared
      * @return the bytes read: the written file's tensors and the sources they were recomputed from
      * @throws OutputCheckException naming the first tensor that differs
      */
@@ -395,6 +404,8 @@ public final class ModelWriter {
      * Computes a small expression whole, in memory (CLIP's 77 {@code position_ids}, to say what a
      * fix changes).
      *
+     * @param e the expression
+     * @param maxBytes the most its values may take
      * @return the little-endian bytes of {@code e.dtype()}
      * @throws org.sdmodel.MemoryLimitException if the values take more than {@code maxBytes}
      */

@@ -10,6 +10,11 @@ import java.io.IOException;
 public class OutputCheckException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, one line
+     */
     public OutputCheckException(String message) {
         super(message);
     }

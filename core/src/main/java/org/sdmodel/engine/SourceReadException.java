@@ -9,14 +9,21 @@ import java.io.IOException;
 public class SourceReadException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The value {@link #origin()} returns. */
     private final String origin;
 
+    /**
+     * Creates the exception.
+     *
+     * @param origin the tensor that could not be read, as its expression names it
+     * @param cause the underlying failure
+     */
     public SourceReadException(String origin, IOException cause) {
         super(origin + ": " + describe(cause), cause);
         this.origin = origin;
     }
 
-    /** The tensor that could not be read, as its expression names it. */
+    /** {@return the tensor that could not be read, as its expression names it} */
     public String origin() {
         return origin;
     }

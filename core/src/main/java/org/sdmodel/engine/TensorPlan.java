@@ -17,22 +17,50 @@ import org.sdmodel.safetensors.SafetensorsWriter;
  * What an output file will hold, decided before a byte of tensor data is read: each output
  * tensor's name and the {@link Expr expression} its values come from, the {@code __metadata__},
  * the files it reads (never to be overwritten), and side files to copy beside it. Planners make
- * one ({@code PrunePlanner}, {@link org.sdmodel.merge.MergePlanner},
+ * one ({@link org.sdmodel.prune.PrunePlan}, {@link org.sdmodel.merge.MergePlanner},
  * {@link org.sdmodel.component.ComponentPlanner}); {@link ModelWriter} writes it. Immutable.
+ *
+ * <p>A plan made by hand: every floating tensor of a file converted to bfloat16.
+ *
+ * <pre>{@code
+ * try (ModelFile model = ModelFile.open(Path.of("model.safetensors"))) {
+ *     List<TensorPlan.Entry> entries = new ArrayList<>();
+ *     model.stateDict().tensors().forEach((name, t) -> {
+ *         Expr source = Expr.source("model: " + name, t);
+ *         entries.add(new TensorPlan.Entry(name,
+ *                 Precision.isConvertible(t.dtype()) ? Expr.convert(source, DType.BF16) : source));
+ *     });
+ *     TensorPlan plan = TensorPlan.of(entries, Map.of("format", "pt")).withInputs(model.path());
+ *     ModelWriter.write(plan, Path.of("model-bf16.safetensors"), WriteOptions.defaults());
+ * }
+ * }</pre>
  */
 public final class TensorPlan {
 
-    /** One output tensor: its name and how its values are computed. */
+    /**
+     * One output tensor: its name and how its values are computed.
+     *
+     * @param name the tensor's name in the output
+     * @param expr how its values are computed
+     */
     public record Entry(String name, Expr expr) {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param name the tensor's name in the output
+         * @param expr how its values are computed
+         */
         public Entry {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(expr, "expr");
         }
 
+        /** {@return the element type the tensor will have} */
         public DType dtype() {
             return expr.dtype();
         }
 
+        /** {@return the shape the tensor will have; a copy} */
         public long[] shape() {
             return expr.shape();
         }
@@ -42,8 +70,17 @@ public final class TensorPlan {
      * A file copied beside the output: {@code source} becomes the output's name without its
      * extension (and without {@code .zst}) plus {@code suffix}, as the web UI pairs a checkpoint
      * with {@code <stem>.yaml}.
+     *
+     * @param source the file to copy
+     * @param suffix what replaces the output's extension ({@code ".yaml"})
      */
     public record Sidecar(Path source, String suffix) {
+        /**
+         * Creates the record, checking its components.
+         *
+         * @param source the file to copy
+         * @param suffix what replaces the output's extension ({@code ".yaml"})
+         */
         public Sidecar {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(suffix, "suffix");
@@ -56,7 +93,11 @@ public final class TensorPlan {
      */
     @FunctionalInterface
     public interface LateMetadata {
-        /** The final metadata; may wait for it. */
+        /**
+         * {@return the final metadata}; may wait for it.
+         *
+         * @throws IOException if it cannot be had (the write fails with it)
+         */
         Map<String, String> get() throws IOException;
     }
 
@@ -77,32 +118,41 @@ public final class TensorPlan {
         this.sidecars = Collections.unmodifiableList(new ArrayList<>(sidecars));
     }
 
-    /** A plan of these entries (in any order: the file orders them as safetensors does) and metadata. */
+    /**
+     * {@return a plan of these entries (in any order: the file orders them as safetensors does) and metadata}
+     *
+     * @param entries the output tensors
+     * @param metadata the {@code __metadata__}, or null for none
+     */
     public static TensorPlan of(List<Entry> entries, Map<String, String> metadata) {
         return new TensorPlan(entries, metadata, Set.of(), List.of(), null);
     }
 
-    /** The output tensors, in the order the planner decided them. */
+    /** {@return the output tensors, in the order the planner decided them} */
     public List<Entry> entries() {
         return entries;
     }
 
-    /** The {@code __metadata__} to write, in order; null for none. */
+    /** {@return the {@code __metadata__} to write, in order; null for none} */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** The files the plan reads: the output may not be one of them. */
+    /** {@return the files the plan reads: the output may not be one of them} */
     public Set<Path> inputs() {
         return inputs;
     }
 
-    /** Files to copy beside the output. */
+    /** {@return files to copy beside the output} */
     public List<Sidecar> sidecars() {
         return sidecars;
     }
 
-    /** This plan reading these files too. */
+    /**
+     * {@return this plan reading these files too}
+     *
+     * @param files files the output may not replace
+     */
     public TensorPlan withInputs(Path... files) {
         Set<Path> all = new LinkedHashSet<>(inputs);
         for (Path p : files) {
@@ -113,7 +163,11 @@ public final class TensorPlan {
         return new TensorPlan(entries, metadata, all, sidecars, late);
     }
 
-    /** This plan with other metadata (null for none), and no late metadata. */
+    /**
+     * {@return this plan with other metadata (null for none), and no late metadata}
+     *
+     * @param m the metadata
+     */
     public TensorPlan withMetadata(Map<String, String> m) {
         return new TensorPlan(entries, m, inputs, sidecars, null);
     }
@@ -125,24 +179,35 @@ public final class TensorPlan {
      * a SHA-256 not yet computed). The engine writes the tensors, then asks {@code late} for the
      * final metadata and writes the header, padded with spaces to the length laid out (which the
      * safetensors format allows); should it be longer, the file is written again.
+     *
+     * @param late gives the final metadata
+     * @return this plan with late metadata
      */
     public TensorPlan withLateMetadata(LateMetadata late) {
         return new TensorPlan(entries, metadata, inputs, sidecars, late);
     }
 
-    /** The late metadata, or null when {@link #metadata()} is final. */
+    /** {@return the late metadata, or null when {@link #metadata()} is final} */
     public LateMetadata lateMetadata() {
         return late;
     }
 
-    /** This plan with a side file. */
+    /**
+     * {@return this plan with a side file}
+     *
+     * @param s the side file
+     */
     public TensorPlan withSidecar(Sidecar s) {
         List<Sidecar> all = new ArrayList<>(sidecars);
         all.add(s);
         return new TensorPlan(entries, metadata, inputs, all, late);
     }
 
-    /** The entry named {@code name}, or null. */
+    /**
+     * {@return the entry named {@code name}, or null}
+     *
+     * @param name an output tensor's name
+     */
     public Entry entry(String name) {
         for (Entry e : entries) {
             if (e.name().equals(name)) {
@@ -152,7 +217,7 @@ public final class TensorPlan {
         return null;
     }
 
-    /** Bytes of tensor data the output holds. */
+    /** {@return bytes of tensor data the output holds} */
     public long outputTensorBytes() {
         long sum = 0;
         for (Entry e : entries) {
@@ -164,6 +229,7 @@ public final class TensorPlan {
     /**
      * The output's layout: header, offsets, size.
      *
+     * @return the layout of the file this plan writes
      * @throws IllegalArgumentException if a name cannot be in a safetensors file (empty,
      *     {@code __metadata__}, repeated, broken Unicode) or the header would be too large
      */

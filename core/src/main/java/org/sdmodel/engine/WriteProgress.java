@@ -12,14 +12,27 @@ public interface WriteProgress {
         }
     };
 
-    /** {@code phase} starts; {@code totalBytes} is what {@link #advance} will add up to (0 if it reports none). */
+    /**
+     * {@code phase} starts; {@code totalBytes} is what {@link #advance} will add up to (0 if it reports none).
+     *
+     * @param phase the phase
+     * @param totalBytes the bytes the phase will report in all, or 0
+     */
     default void begin(WritePhase phase, long totalBytes) {
     }
 
-    /** {@code bytes} more are done; thread-safe implementations only. */
+    /**
+     * {@code bytes} more are done; thread-safe implementations only.
+     *
+     * @param bytes how many bytes
+     */
     void advance(long bytes);
 
-    /** {@code phase} is over. */
+    /**
+     * {@code phase} is over.
+     *
+     * @param phase the phase
+     */
     default void end(WritePhase phase) {
     }
 }

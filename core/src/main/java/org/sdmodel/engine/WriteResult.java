@@ -39,22 +39,22 @@ public final class WriteResult {
         this.sidecars = List.copyOf(sidecars);
     }
 
-    /** The file written. */
+    /** {@return the file written} */
     public Path target() {
         return target;
     }
 
-    /** Size of the file written (compressed, with zstd). */
+    /** {@return size of the file written (compressed, with zstd)} */
     public long fileBytes() {
         return fileBytes;
     }
 
-    /** Size of the safetensors file (the same as {@link #fileBytes()} unless compressed). */
+    /** {@return size of the safetensors file (the same as {@link #fileBytes()} unless compressed)} */
     public long safetensorsBytes() {
         return safetensorsBytes;
     }
 
-    /** Bytes of tensor data in the output. */
+    /** {@return bytes of tensor data in the output} */
     public long tensorBytes() {
         return tensorBytes;
     }
@@ -62,12 +62,14 @@ public final class WriteResult {
     /**
      * What each output tensor's conversions lost, by name: overflows to infinity, underflows to
      * zero, NaN and infinite inputs (all zero for a tensor written without conversion).
+     *
+     * @return the counts of each tensor, by name
      */
     public Map<String, ConversionStats> stats() {
         return stats;
     }
 
-    /** The sum of {@link #stats()}. */
+    /** {@return the sum of {@link #stats()}} */
     public ConversionStats total() {
         ConversionStats t = new ConversionStats();
         for (ConversionStats s : stats.values()) {
@@ -76,12 +78,12 @@ public final class WriteResult {
         return t;
     }
 
-    /** Time spent per phase, in nanoseconds (phases that did not run are absent). */
+    /** {@return time spent per phase, in nanoseconds (phases that did not run are absent)} */
     public Map<WritePhase, Long> nanos() {
         return nanos;
     }
 
-    /** Total time spent, in nanoseconds. */
+    /** {@return total time spent, in nanoseconds} */
     public long totalNanos() {
         long sum = 0;
         for (long n : nanos.values()) {
@@ -90,29 +92,29 @@ public final class WriteResult {
         return sum;
     }
 
-    /** The compression's sizes and the SHA-256 of the safetensors file inside; null when not compressed. */
+    /** {@return the compression's sizes and the SHA-256 of the safetensors file inside; null when not compressed} */
     public ZstdResult compressed() {
         return compressed;
     }
 
     /**
-     * Bytes read from files: the sources' tensor data (once per use: a tensor two outputs need
-     * counts twice), the header read back, and with {@code verify}, {@code zstd} or side files
-     * what those read.
+     * {@return bytes read from files: the sources' tensor data (once per use: a tensor two outputs
+     * need counts twice), the header read back, and with {@code verify}, {@code zstd} or side files
+     * what those read}
      */
     public long bytesRead() {
         return bytesRead;
     }
 
     /**
-     * Bytes written to files: the output; with {@code zstd}, also the uncompressed file it was
-     * compressed from; side files.
+     * {@return bytes written to files: the output; with {@code zstd}, also the uncompressed file it
+     * was compressed from; side files}
      */
     public long bytesWritten() {
         return bytesWritten;
     }
 
-    /** Side files copied beside the output. */
+    /** {@return side files copied beside the output} */
     public List<Path> sidecars() {
         return sidecars;
     }

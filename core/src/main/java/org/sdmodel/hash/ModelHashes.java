@@ -27,6 +27,11 @@ import java.util.function.LongConsumer;
  *
  * <p>{@link #compute} reads the file once, with bounded memory, whatever its size.
  *
+ * <pre>{@code
+ * ModelHashes h = ModelHashes.compute(Path.of("v1-5-pruned-emaonly.safetensors"), bytes -> { });
+ * System.out.println(h.autov2() + " " + h.sha256());   // as the web UI shows it, and in full
+ * }</pre>
+ *
  * @param sha256 the full SHA-256, 64 lower-case hex digits
  * @param autov1 the web UI's legacy hash, 8 hex digits
  * @param autov3 12 hex digits, or null when the file is not a safetensors file
@@ -40,12 +45,21 @@ public record ModelHashes(String sha256, String autov1, String autov3, String ad
     /** How many bytes the web UI's legacy hash reads. */
     public static final int AUTOV1_LENGTH = 0x10000;
 
+    /**
+     * Creates the record, checking its components.
+     *
+     * @param sha256 the full SHA-256, 64 lower-case hex digits
+     * @param autov1 the web UI's legacy hash, 8 hex digits
+     * @param autov3 12 hex digits, or null when the file is not a safetensors file
+     * @param addnetSha256 the full SHA-256 behind {@code autov3}, or null
+     * @param size the number of bytes hashed
+     */
     public ModelHashes {
         Objects.requireNonNull(sha256, "sha256");
         Objects.requireNonNull(autov1, "autov1");
     }
 
-    /** The first 10 hex digits of the SHA-256: the web UI's "short hash" of a checkpoint. */
+    /** {@return the first 10 hex digits of the SHA-256: the web UI's "short hash" of a checkpoint} */
     public String autov2() {
         return sha256.substring(0, 10);
     }
@@ -54,6 +68,8 @@ public record ModelHashes(String sha256, String autov1, String autov3, String ad
      * Hashes a file.
      *
      * @param progress receives the number of bytes read as reading goes on (from one thread)
+     * @param file the file
+     * @return its hashes
      * @throws java.nio.file.NoSuchFileException if there is no such file
      */
     public static ModelHashes compute(Path file, LongConsumer progress) throws IOException {
@@ -68,6 +84,11 @@ public record ModelHashes(String sha256, String autov1, String autov3, String ad
      * The SHA-256 and the legacy hash only ({@link #autov3()} null): what a merge's recipe records.
      * Half the work of {@link #compute} on a safetensors file, whose {@code autov3} is a second
      * SHA-256 of nearly all of it.
+     *
+     * @param file the model file
+     * @param progress receives the bytes hashed as hashing goes on
+     * @return the SHA-256 and legacy hash
+     * @throws IOException if the file cannot be read
      */
     public static ModelHashes sha256AndLegacy(Path file, LongConsumer progress) throws IOException {
         return compute(file, progress, DigestPipeline.CHUNK_BYTES, false);
@@ -91,6 +112,10 @@ public record ModelHashes(String sha256, String autov1, String autov3, String ad
     /**
      * The web UI's legacy hash alone: reads at most {@link #AUTOV1_LENGTH} bytes, so it is
      * instant on any file.
+     *
+     * @param file the file
+     * @return the web UI's old (autov1) hash, 8 hex digits
+     * @throws IOException if the file cannot be read
      */
     public static String autov1(Path file) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -40,32 +40,36 @@ public enum Architecture {
         this.description = description;
     }
 
-    /** The short name sdmodel prints and writes in JSON ({@code sd2-depth}). */
+    /** {@return the short name sdmodel prints and writes in JSON ({@code sd2-depth})} */
     public String label() {
         return label;
     }
 
-    /** A name for people ({@code Stable Diffusion 2.x depth-to-image}). */
+    /** {@return a name for people ({@code Stable Diffusion 2.x depth-to-image})} */
     public String description() {
         return description;
     }
 
-    /** True for complete diffusion models (every SD 1.x, 2.x and XL kind). */
+    /** {@return true for complete diffusion models (every SD 1.x, 2.x and XL kind)} */
     public boolean isCheckpoint() {
         return ordinal() <= SDXL_REFINER.ordinal();
     }
 
-    /** True for SD 1.x and its inpainting and pix2pix variants. */
+    /** {@return true for SD 1.x and its inpainting and pix2pix variants} */
     public boolean isSd1() {
         return this == SD1 || this == SD1_INPAINTING || this == SD1_PIX2PIX;
     }
 
-    /** True for SD 2.x and its inpainting and depth variants. */
+    /** {@return true for SD 2.x and its inpainting and depth variants} */
     public boolean isSd2() {
         return this == SD2 || this == SD2_INPAINTING || this == SD2_DEPTH;
     }
 
-    /** The architecture with this {@link #label()}, ignoring case. */
+    /**
+     * {@return the architecture with this {@link #label()}, ignoring case}
+     *
+     * @param label a label, as {@link #label()} gives it
+     */
     public static Architecture fromLabel(String label) {
         for (Architecture a : values()) {
             if (a.label.equals(label.toLowerCase(Locale.ROOT))) {

@@ -69,7 +69,12 @@ public final class ArchitectureDetector {
     private ArchitectureDetector() {
     }
 
-    /** Decides what {@code tensors} (a state dict, by key) is. */
+    /**
+     * Decides what {@code tensors} (a state dict, by key) is.
+     *
+     * @param tensors a state dict, by key
+     * @return the architecture and the keys that show it
+     */
     public static ArchitectureVerdict detect(Map<String, ? extends Tensor> tensors) {
         Keys keys = new Keys(tensors);
         ArchitectureVerdict v = lora(keys);

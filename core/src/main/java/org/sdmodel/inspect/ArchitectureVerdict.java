@@ -13,6 +13,14 @@ import java.util.Objects;
  */
 public record ArchitectureVerdict(Architecture architecture, List<String> decidingKeys, String reason) {
 
+    /**
+     * Creates the record, checking and copying its components.
+     *
+     * @param architecture the verdict
+     * @param decidingKeys the state-dict keys whose presence or shape decided it, most telling first
+     *     (empty for {@link Architecture#UNKNOWN} when nothing was recognised)
+     * @param reason one line saying what those keys show
+     */
     public ArchitectureVerdict {
         Objects.requireNonNull(architecture, "architecture");
         Objects.requireNonNull(reason, "reason");

@@ -12,12 +12,12 @@ package org.sdmodel.inspect;
  */
 public record EmaReport(int copies, long bytes, int unetWeights, int unetCovered) {
 
-    /** Whether the file holds EMA copies at all. */
+    /** {@return whether the file holds EMA copies at all} */
     public boolean present() {
         return copies > 0;
     }
 
-    /** Whether every UNet weight has an EMA copy (so prune can swap them in). */
+    /** {@return whether every UNet weight has an EMA copy (so prune can swap them in)} */
     public boolean coversUnet() {
         return unetWeights > 0 && unetCovered == unetWeights;
     }

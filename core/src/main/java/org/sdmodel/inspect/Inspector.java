@@ -40,7 +40,13 @@ public final class Inspector {
     private Inspector() {
     }
 
-    /** Inspects a file without knowing its sha256 (no known-release lookup). */
+    /**
+     * Inspects a file without knowing its sha256 (no known-release lookup).
+     *
+     * @param model an open file
+     * @return what the file is and holds
+     * @throws IOException if the file cannot be read
+     */
     public static ModelInspection inspect(ModelFile model) throws IOException {
         return inspect(model, null);
     }
@@ -50,6 +56,8 @@ public final class Inspector {
      *
      * @param sha256 the file's sha256 if already known (from {@code hash}), to name an official
      *     release and its prediction type; null if not
+     * @param model an open file
+     * @return what the file is and holds
      * @throws org.sdmodel.ModelFormatException if the file has no state dict sdmodel can read
      */
     public static ModelInspection inspect(ModelFile model, String sha256) throws IOException {
@@ -331,6 +339,11 @@ public final class Inspector {
      * What the model predicts, as {@link #inspect} reports it: from the known release when one is
      * given, else from the file ({@code v_pred}, {@code hyper_parameters.parameterization}, kohya's
      * metadata, the architecture's official releases).
+     *
+     * @param model an open file
+     * @param known the official release it is, or null
+     * @return what it predicts, and how that is known
+     * @throws IOException if the file cannot be read
      */
     public static Prediction prediction(ModelFile model, KnownModel known) throws IOException {
         StateDict sd = model.stateDict();

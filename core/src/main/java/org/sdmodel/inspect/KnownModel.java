@@ -15,6 +15,16 @@ import java.util.Objects;
 public record KnownModel(String fileName, String sha256, String release, Architecture architecture,
         PredictionType prediction, int resolution) {
 
+    /**
+     * Creates the record, checking its components.
+     *
+     * @param fileName the file's name as its publisher released it
+     * @param sha256 the sha256 of the whole file, lower-case hex
+     * @param release a name for people ({@code Stable Diffusion 1.5})
+     * @param architecture what the file holds
+     * @param prediction what its UNet predicts
+     * @param resolution the image size it was trained for, in pixels (square)
+     */
     public KnownModel {
         Objects.requireNonNull(fileName, "fileName");
         Objects.requireNonNull(release, "release");
@@ -25,7 +35,7 @@ public record KnownModel(String fileName, String sha256, String release, Archite
         }
     }
 
-    /** The web UI's short hash of the file (the first 10 hex digits of its sha256). */
+    /** {@return the web UI's short hash of the file (the first 10 hex digits of its sha256)} */
     public String autov2() {
         return sha256.substring(0, 10);
     }

@@ -73,12 +73,16 @@ public final class KnownModels {
         return map;
     }
 
-    /** Every known file, SD 1.4 first. */
+    /** {@return every known file, SD 1.4 first} */
     public static List<KnownModel> all() {
         return ALL;
     }
 
-    /** The known file released under this name ({@code 768-v-ema.ckpt}), if any. */
+    /**
+     * {@return the known file released under this name ({@code 768-v-ema.ckpt}), if any}
+     *
+     * @param fileName a file name
+     */
     public static Optional<KnownModel> byFileName(String fileName) {
         for (KnownModel m : ALL) {
             if (m.fileName().equals(fileName)) {
@@ -88,7 +92,11 @@ public final class KnownModels {
         return Optional.empty();
     }
 
-    /** The known file with this sha256 (hex, either case), if any. */
+    /**
+     * {@return the known file with this sha256 (hex, either case), if any}
+     *
+     * @param sha256 a sha256, hex
+     */
     public static Optional<KnownModel> bySha256(String sha256) {
         if (sha256 == null) {
             return Optional.empty();

@@ -17,7 +17,10 @@ import java.util.TreeMap;
  * {@code ss_tag_frequency}, the web UI's {@code sd_merge_recipe}) parsed, kohya's training fields
  * ({@code ss_*}) summarised, and the web UI's merge recipe with the names of the merged models.
  *
- * @param json the values that are JSON objects or arrays, parsed, by key
+ * @param json the values that are JSON objects or arrays, parsed, by key, as plain Java values:
+ *     {@code Map<String, Object>} (in the text's order), {@code List<Object>}, {@link String},
+ *     {@link Integer}, {@link Long}, {@link java.math.BigInteger}, {@link Double}, {@link Boolean}
+ *     and {@code null}
  * @param training a summary of kohya's {@code ss_*} fields (empty when there are none), by id:
  *     {@code output_name}, {@code base_model}, {@code network}, {@code train_images},
  *     {@code datasets}, {@code epochs}, {@code steps}, {@code learning_rate}, {@code optimizer},
@@ -25,7 +28,7 @@ import java.util.TreeMap;
  *     {@code v_parameterization}... (only those present)
  * @param merge the web UI's merge recipe, or null
  */
-public record MetadataSummary(Map<String, JsonNode> json, Map<String, String> training, MergeRecipe merge) {
+public record MetadataSummary(Map<String, Object> json, Map<String, String> training, MergeRecipe merge) {
 
     /**
      * A merge recipe ({@code sd_merge_recipe}, written by the web UI's checkpoint merger and by
@@ -37,20 +40,47 @@ public record MetadataSummary(Map<String, JsonNode> json, Map<String, String> tr
      *     taken from {@code sd_merge_models}
      */
     public record MergeRecipe(Map<String, String> settings, List<String> models) {
+        /**
+         * Creates the record, copying its components.
+         *
+         * @param settings its scalar fields other than model hashes, as text ({@code type},
+         *     {@code interp_method}, {@code multiplier}...)
+         * @param models the merged models, as {@code "primary_model_hash: name [0123456789]"}, names
+         *     taken from {@code sd_merge_models}
+         */
         public MergeRecipe {
             settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
             models = List.copyOf(models);
         }
     }
 
+    /**
+     * Creates the record, copying its components.
+     *
+     * @param json the values that are JSON objects or arrays, parsed, by key, as plain Java values:
+     *     {@code Map<String, Object>} (in the text's order), {@code List<Object>}, {@link String},
+     *     {@link Integer}, {@link Long}, {@link java.math.BigInteger}, {@link Double}, {@link Boolean}
+     *     and {@code null}
+     * @param training a summary of kohya's {@code ss_*} fields (empty when there are none), by id:
+     *     {@code output_name}, {@code base_model}, {@code network}, {@code train_images},
+     *     {@code datasets}, {@code epochs}, {@code steps}, {@code learning_rate}, {@code optimizer},
+     *     {@code resolution}, {@code trained_at}, {@code training_time}, {@code tags},
+     *     {@code v_parameterization}... (only those present)
+     * @param merge the web UI's merge recipe, or null
+     */
     public MetadataSummary {
-        json = Collections.unmodifiableMap(new LinkedHashMap<>(json));
+        json = Collections.unmodifiableMap(new LinkedHashMap<>(json));   // LinkedHashMap: null values allowed
         training = Collections.unmodifiableMap(new LinkedHashMap<>(training));
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Summarises a metadata map (in the file's order). */
+    /**
+     * Summarises a metadata map (in the file's order).
+     *
+     * @param metadata a safetensors file's {@code __metadata__}
+     * @return the summary
+     */
     public static MetadataSummary of(Map<String, String> metadata) {
         Map<String, JsonNode> json = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : metadata.entrySet()) {
@@ -59,7 +89,9 @@ public record MetadataSummary(Map<String, JsonNode> json, Map<String, String> tr
                 json.put(e.getKey(), node);
             }
         }
-        return new MetadataSummary(json, training(metadata, json), merge(json));
+        Map<String, Object> plain = new LinkedHashMap<>();
+        json.forEach((k, v) -> plain.put(k, JSON.convertValue(v, Object.class)));
+        return new MetadataSummary(plain, training(metadata, json), merge(json));
     }
 
     /** The value as JSON when it is a JSON object or array, else null. */

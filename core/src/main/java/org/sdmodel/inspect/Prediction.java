@@ -10,6 +10,12 @@ import java.util.Objects;
  */
 public record Prediction(PredictionType type, String basis) {
 
+    /**
+     * Creates the record, checking its components.
+     *
+     * @param type eps, v, or unknown
+     * @param basis what the answer rests on, one line ({@code "known file 768-v-ema.ckpt"})
+     */
     public Prediction {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(basis, "basis");

@@ -19,7 +19,7 @@ public enum PredictionType {
         this.label = label;
     }
 
-    /** {@code eps}, {@code v} or {@code unknown}. */
+    /** {@return {@code eps}, {@code v} or {@code unknown}} */
     public String label() {
         return label;
     }

@@ -16,11 +16,23 @@ import org.sdmodel.Tensor;
  */
 public record TensorStats(int tensors, long parameters, long bytes, Map<String, Integer> dtypes) {
 
+    /**
+     * Creates the record, copying its components.
+     *
+     * @param tensors the number of tensors
+     * @param parameters the total number of elements
+     * @param bytes the total size of their data
+     * @param dtypes tensors per dtype, by safetensors dtype name in alphabetical order
+     */
     public TensorStats {
         dtypes = Collections.unmodifiableMap(new TreeMap<>(dtypes));
     }
 
-    /** The counts over {@code tensors}. */
+    /**
+     * {@return the counts over {@code tensors}}
+     *
+     * @param tensors the tensors to count
+     */
     public static TensorStats of(Iterable<? extends Tensor> tensors) {
         Builder b = new Builder();
         for (Tensor t : tensors) {

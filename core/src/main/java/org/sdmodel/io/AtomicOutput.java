@@ -47,6 +47,8 @@ public final class AtomicOutput implements Closeable {
      * Starts writing {@code target}.
      *
      * @param overwrite whether an existing target may be replaced on commit
+     * @param target the file that appears on commit
+     * @return the output, open for writing; close it (without commit, nothing appears)
      * @throws FileAlreadyExistsException if the target exists and {@code overwrite} is false
      * @throws java.nio.file.NoSuchFileException if the target's folder does not exist
      */
@@ -90,17 +92,17 @@ public final class AtomicOutput implements Closeable {
         }
     }
 
-    /** The channel to write to (positional writes welcome); do not close it. */
+    /** {@return the channel to write to (positional writes welcome); do not close it} */
     public FileChannel channel() {
         return channel;
     }
 
-    /** The temporary file being written. */
+    /** {@return the temporary file being written} */
     public Path tempFile() {
         return temp;
     }
 
-    /** The final path. */
+    /** {@return the final path} */
     public Path target() {
         return target;
     }
@@ -161,6 +163,7 @@ public final class AtomicOutput implements Closeable {
      * soon after can leave a short or empty file under it); a failed or killed process still
      * leaves nothing there.
      *
+     * @param durable flush the data to disk before the rename
      * @throws FileAlreadyExistsException if the target appeared meanwhile and may not be replaced
      */
     public void commit(boolean durable) throws IOException {

@@ -11,10 +11,14 @@ import java.nio.file.Path;
 public final class InsufficientSpaceException extends FileSystemException {
     private static final long serialVersionUID = 1L;
 
+    /** The value {@link #needed()} returns. */
     private final long needed;
+    /** The value {@link #available()} returns. */
     private final long available;
 
     /**
+     * Creates the exception, with a message that says all of this.
+     *
      * @param folder the folder that lacks space
      * @param purpose what the space is for, e.g. "the decompressed copy of model.ckpt.zst"
      * @param needed bytes needed
@@ -27,12 +31,12 @@ public final class InsufficientSpaceException extends FileSystemException {
         this.available = available;
     }
 
-    /** Bytes needed. */
+    /** {@return bytes needed} */
     public long needed() {
         return needed;
     }
 
-    /** Bytes that were available. */
+    /** {@return bytes that were available} */
     public long available() {
         return available;
     }

@@ -41,6 +41,9 @@ public final class TemporaryFile implements Closeable {
      * Creates an empty temporary file in {@code folder}.
      *
      * @param name the name of the file it stands for (used in the temporary name only)
+     * @param folder where to create it (the target's folder, so that the final rename is atomic)
+     * @return the temporary file, deleted when closed unless moved away
+     * @throws IOException if it cannot be created
      */
     public static TemporaryFile create(Path folder, String name) throws IOException {
         Path p = Files.createTempFile(folder, "." + name + ".", AtomicOutput.TEMP_SUFFIX);
@@ -48,7 +51,7 @@ public final class TemporaryFile implements Closeable {
         return new TemporaryFile(p);
     }
 
-    /** The file's path. */
+    /** {@return the file's path} */
     public Path path() {
         return path;
     }
@@ -78,6 +81,8 @@ public final class TemporaryFile implements Closeable {
      * usable space than that.
      *
      * @param purpose what the space is for, for the message
+     * @param folder the folder to write in
+     * @param bytes the bytes needed
      * @throws InsufficientSpaceException if there is not enough space
      */
     public static void requireSpace(Path folder, long bytes, String purpose) throws IOException {
@@ -87,7 +92,12 @@ public final class TemporaryFile implements Closeable {
         }
     }
 
-    /** Bytes this process may still write in {@code folder}'s file store. */
+    /**
+     * {@return bytes this process may still write in {@code folder}'s file store}
+     *
+     * @param folder a folder
+     * @throws IOException if the file store cannot be asked
+     */
     public static long usableSpace(Path folder) throws IOException {
         FileStore store = Files.getFileStore(folder);
         long usable = store.getUsableSpace();

@@ -57,6 +57,9 @@ public final class InputHashes implements AutoCloseable {
      * Starts hashing {@code files} on up to {@code threads} threads (each file is read by one);
      * reads nothing itself, so any failure to read comes from {@link #await()}.
      *
+     * @param files the merge's inputs, in order
+     * @param threads the most threads to hash on
+     * @return the hashing, under way
      * @param progress receives the bytes hashed as hashing goes on, from the hashing threads
      */
     public static InputHashes start(List<ModelFile> files, int threads, LongConsumer progress) {
@@ -98,22 +101,22 @@ public final class InputHashes implements AutoCloseable {
         return b.toString();
     }
 
-    /** The inputs with placeholders for their hashes, of the same lengths (their names are real). */
+    /** {@return the inputs with placeholders for their hashes, of the same lengths (their names are real)} */
     public List<MergeInput> pending() {
         return pending;
     }
 
-    /** The bytes the hashing reads: every input whole. */
+    /** {@return the bytes the hashing reads: every input whole} */
     public long bytes() {
         return bytes;
     }
 
-    /** How long the hashing took (so far, if it is not finished), in nanoseconds. */
+    /** {@return how long the hashing took (so far, if it is not finished), in nanoseconds} */
     public long nanos() {
         return (isDone() ? Math.max(finished.get(), started) : System.nanoTime()) - started;
     }
 
-    /** Whether every input is hashed (or failed). */
+    /** {@return whether every input is hashed (or failed)} */
     public boolean isDone() {
         for (Future<ModelHashes> f : hashes) {
             if (!f.isDone()) {
@@ -124,7 +127,7 @@ public final class InputHashes implements AutoCloseable {
     }
 
     /**
-     * The inputs with their SHA-256, waiting for the hashing to finish.
+     * {@return the inputs with their SHA-256}, waiting for the hashing to finish.
      *
      * @throws InputHashException naming the input that could not be read
      */
@@ -163,7 +166,7 @@ public final class InputHashes implements AutoCloseable {
             this.file = file;
         }
 
-        /** The input. */
+        /** {@return the input} */
         public ModelFile file() {
             return file;
         }

@@ -10,6 +10,11 @@ import org.sdmodel.ModelFormatException;
 public class MergeException extends ModelFormatException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, one line
+     */
     public MergeException(String message) {
         super(message);
     }

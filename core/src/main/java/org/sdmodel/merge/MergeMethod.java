@@ -19,17 +19,17 @@ public enum MergeMethod {
         this.models = models;
     }
 
-    /** The label of the web UI's radio button, as {@code sd_merge_recipe.interp_method} records it. */
+    /** {@return the label of the web UI's radio button, as {@code sd_merge_recipe.interp_method} records it} */
     public String webUiLabel() {
         return webUiLabel;
     }
 
-    /** How many models the method takes: A, A and B, or A, B and C. */
+    /** {@return how many models the method takes: A, A and B, or A, B and C} */
     public int models() {
         return models;
     }
 
-    /** The name as the CLI spells it ({@code add-difference}). */
+    /** {@return the name as the CLI spells it ({@code add-difference})} */
     public String label() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }

@@ -54,6 +54,17 @@ import org.sdmodel.inspect.ArchitectureVerdict;
  * Unlike the web UI, models of different architectures and tensors of mismatched shapes are
  * refused up front instead of failing half-way (or, for shapes torch broadcasts, writing a broken
  * file).
+ *
+ * <p>The web UI's "Weighted sum" of two models at 0.3, saved as float16:
+ *
+ * <pre>{@code
+ * try (ModelFile a = ModelFile.open(Path.of("a.safetensors"));
+ *      ModelFile b = ModelFile.open(Path.of("b.safetensors"))) {
+ *     MergePlan plan = MergePlanner.plan(MergeInput.of(a), MergeInput.of(b), null,
+ *             MergeOptions.weightedSum(0.3).withSaveAsHalf(true));
+ *     ModelWriter.write(plan.tensors(), Path.of("merged.safetensors"), WriteOptions.defaults());
+ * }
+ * }</pre>
  */
 public final class MergePlanner {
     /** The one key the web UI's merger never merges ({@code checkpoint_dict_skip_on_merge}). */
@@ -67,6 +78,9 @@ public final class MergePlanner {
      *
      * @param b B, or null for no interpolation
      * @param c C for add difference, else null
+     * @param a A, the primary model
+     * @param options the tab's settings
+     * @return the plan: the output's tensors, metadata and name
      * @throws MergeException if the models cannot be merged as asked
      * @throws IllegalArgumentException if the number of models does not fit the method
      */

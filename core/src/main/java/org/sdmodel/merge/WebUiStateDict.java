@@ -35,12 +35,21 @@ public final class WebUiStateDict {
     private WebUiStateDict() {
     }
 
-    /** The tensors of {@code model}'s state dict, in file order, named as the web UI names them. */
+    /**
+     * {@return the tensors of {@code model}'s state dict, in file order, named as the web UI names them}
+     *
+     * @param model an open model file
+     * @throws ModelFormatException if its state dict cannot be read
+     */
     public static Map<String, Tensor> read(ModelFile model) throws ModelFormatException {
         return rename(model.stateDict().tensors());
     }
 
-    /** {@code tensors} named as the web UI names them. */
+    /**
+     * {@return {@code tensors} named as the web UI names them}
+     *
+     * @param tensors tensors by key
+     */
     public static Map<String, Tensor> rename(Map<String, Tensor> tensors) {
         Tensor turbo = tensors.get(SD2_TURBO_KEY);
         long[] shape = turbo == null ? null : turbo.shape();

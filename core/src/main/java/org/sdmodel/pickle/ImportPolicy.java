@@ -29,9 +29,15 @@ import java.util.Set;
  * }</pre>
  */
 public final class ImportPolicy {
-    /** One allow-list entry: the import and the sources that list it. */
+    /**
+     * One allow-list entry: the import and the sources that list it.
+     *
+     * @param module the module
+     * @param name the name in the module
+     * @param sources the sources that list it, as written in the list file
+     */
     public record Entry(String module, String name, String sources) {
-        /** {@code module.name}. */
+        /** {@return {@code module.name}} */
         public String qualifiedName() {
             return module + "." + name;
         }
@@ -58,7 +64,7 @@ public final class ImportPolicy {
         this.extra = extra;
     }
 
-    /** The built-in lists. */
+    /** {@return the built-in lists} */
     public static ImportPolicy defaults() {
         return DEFAULTS;
     }
@@ -67,6 +73,8 @@ public final class ImportPolicy {
      * This policy with more imports allowed. Each is {@code module.name} (split at the last dot) or
      * {@code module:name} (for a name that itself has dots).
      *
+     * @param qualifiedNames the imports to allow
+     * @return a new policy; this one is unchanged
      * @throws IllegalArgumentException if one is not a dotted Python identifier, or is dangerous
      *     (a dangerous import cannot be allowed, as torch's weights_only cannot allow os or sys)
      */
@@ -85,18 +93,22 @@ public final class ImportPolicy {
         return new ImportPolicy(allowed, dangerous, compat, Collections.unmodifiableMap(more));
     }
 
-    /** The built-in allow list, in file order. */
+    /** {@return the built-in allow list, in file order} */
     public List<Entry> allowList() {
         return List.copyOf(allowed.values());
     }
 
-    /** The imports added by {@link #allowing}. */
+    /** {@return the imports added by {@link #allowing}} */
     public List<Entry> added() {
         return List.copyOf(extra.values());
     }
 
     /**
      * Classifies an import as CPython would resolve it at protocol 3 or above (no Python 2 renaming).
+     *
+     * @param module the module, as the pickle names it
+     * @param name the name in the module
+     * @return how safe the import is, and why
      */
     public ImportSafety classify(String module, String name) {
         return classify(module, name, 4);
@@ -105,6 +117,11 @@ public final class ImportPolicy {
     /**
      * Classifies an import made by a pickle whose {@code PROTO} is {@code protocol} (0 without one):
      * below 3, CPython renames Python 2 modules first, and the renamed import is the one judged.
+     *
+     * @param module the module, as the pickle names it
+     * @param name the name in the module
+     * @param protocol the pickle's protocol (0 without a {@code PROTO} opcode)
+     * @return how safe the import is, and why
      */
     public ImportSafety classify(String module, String name, int protocol) {
         if (!isDottedIdentifier(module) || !isDottedIdentifier(name)) {
@@ -127,6 +144,11 @@ public final class ImportPolicy {
      * (and with fix_imports, the default of pickle.load and torch.load) it applies
      * {@code _compat_pickle.NAME_MAPPING}, else {@code IMPORT_MAPPING} (Modules/_pickle.c,
      * {@code _pickle_Unpickler_find_class_impl}).
+     *
+     * @param module the module, as the pickle names it
+     * @param name the name in the module
+     * @param protocol the pickle's protocol
+     * @return the module and the name imported, as a two-element array
      */
     public String[] resolve(String module, String name, int protocol) {
         if (protocol >= 3) {

@@ -18,12 +18,18 @@ public enum ImportSafety {
     /** Known code execution, file or network access, or a way to reach them. */
     DANGEROUS;
 
-    /** Label for output: {@code allowed}, {@code not-allowed}, {@code dangerous}. */
+    /** {@return label for output: {@code allowed}, {@code not-allowed}, {@code dangerous}} */
     public String label() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
-    /** Classifies {@code module.name} with the {@linkplain ImportPolicy#defaults() default policy}. */
+    /**
+     * Classifies {@code module.name} with the {@linkplain ImportPolicy#defaults() default policy}.
+     *
+     * @param module the module
+     * @param name the name in the module
+     * @return how safe the import is
+     */
     public static ImportSafety classify(String module, String name) {
         return ImportPolicy.defaults().classify(module, name);
     }

@@ -18,7 +18,13 @@ public final class PickleImport {
     private final String record;
     private final ImportSafety safety;
 
-    /** An import classified by the default policy, as at protocol 3 or above (no renaming). */
+    /**
+     * An import classified by the default policy, as at protocol 3 or above (no renaming).
+     *
+     * @param module the module, as the pickle names it
+     * @param name the name in the module
+     * @param record the record (file or pickle) that makes the import
+     */
     public PickleImport(String module, String name, String record) {
         this(module, name, record, 4, ImportPolicy.defaults());
     }
@@ -26,6 +32,12 @@ public final class PickleImport {
     /**
      * An import made by a pickle of {@code protocol} (0 when it has no {@code PROTO}), classified by
      * {@code policy}.
+     *
+     * @param module the module, as the pickle names it
+     * @param name the name in the module
+     * @param record the record (file or pickle) that makes the import
+     * @param protocol the pickle's protocol
+     * @param policy the policy that classifies it
      */
     public PickleImport(String module, String name, String record, int protocol, ImportPolicy policy) {
         this.module = Objects.requireNonNull(module);
@@ -47,22 +59,25 @@ public final class PickleImport {
      * A {@code STACK_GLOBAL} whose module or name is not a string in the pickle but the result of
      * a call: Python would import whatever the call returned, so it could be anything. Classified
      * dangerous; its {@link #qualifiedName()} is {@value #COMPUTED}.
+     *
+     * @param record the record (file or pickle) that makes it
+     * @return an import whose module or name the pickle computes, which is always dangerous
      */
     public static PickleImport computed(String record) {
         return new PickleImport("", COMPUTED, record, 4, ImportPolicy.defaults());
     }
 
-    /** The module, as written in the pickle ({@code torch._utils}); "" for a {@link #computed} import. */
+    /** {@return the module, as written in the pickle ({@code torch._utils}); "" for a {@link #computed} import} */
     public String module() {
         return module;
     }
 
-    /** The attribute name ({@code _rebuild_tensor_v2}). */
+    /** {@return the attribute name ({@code _rebuild_tensor_v2})} */
     public String name() {
         return name;
     }
 
-    /** {@code module.name} as written, or {@value #COMPUTED}. */
+    /** {@return {@code module.name} as written, or {@value #COMPUTED}} */
     public String qualifiedName() {
         return module.isEmpty() ? name : module + "." + name;
     }
@@ -70,6 +85,8 @@ public final class PickleImport {
     /**
      * {@code module.name} as CPython imports it: the same as {@link #qualifiedName()} except for a
      * Python 2 name in a protocol 0-2 pickle ({@code __builtin__.set} is {@code builtins.set}).
+     *
+     * @return the {@code module.name} CPython would import, after its Python 2 renaming
      */
     public String resolvedName() {
         return resolvedModule.isEmpty() ? resolvedName : resolvedModule + "." + resolvedName;
@@ -79,17 +96,19 @@ public final class PickleImport {
      * The record of the file the pickle came from: {@code archive/data.pkl} in a zip checkpoint;
      * "" for a legacy file opened as a {@link org.sdmodel.ModelFile}, {@code pickle 4} (its
      * number) in a {@link org.sdmodel.scan.ModelScanner scan}.
+     *
+     * @return the record (file or pickle) that makes the import
      */
     public String record() {
         return record;
     }
 
-    /** How this import is classified. */
+    /** {@return how this import is classified} */
     public ImportSafety safety() {
         return safety;
     }
 
-    /** The name to show: as written, followed by what CPython imports when that differs. */
+    /** {@return the name to show: as written, followed by what CPython imports when that differs} */
     public String displayName() {
         String q = qualifiedName();
         String r = resolvedName();

@@ -12,6 +12,11 @@ import org.sdmodel.UnsafeModelException;
 public final class PickleRefusedException extends UnsafeModelException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, one line
+     */
     public PickleRefusedException(String message) {
         super(message);
     }

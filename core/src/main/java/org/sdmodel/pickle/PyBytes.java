@@ -7,21 +7,28 @@ public final class PyBytes {
     private final byte[] data;
     private final boolean mutable;
 
+    /**
+     * Wraps bytes, without copying them.
+     *
+     * @param data the bytes
+     * @param mutable true for a {@code bytearray}, false for {@code bytes}
+     */
     public PyBytes(byte[] data, boolean mutable) {
         this.data = data;
         this.mutable = mutable;
     }
 
-    /** The bytes (not copied: do not change them). */
+    /** {@return the bytes (not copied: do not change them)} */
     public byte[] data() {
         return data;
     }
 
-    /** True for a {@code bytearray}. */
+    /** {@return true for a {@code bytearray}} */
     public boolean isBytearray() {
         return mutable;
     }
 
+    /** {@return the number of bytes} */
     public int length() {
         return data.length;
     }

@@ -11,23 +11,31 @@ import java.util.Map;
 public final class PyDict extends LinkedHashMap<Object, Object> {
     private static final long serialVersionUID = 1L;
 
+    /** See {@link #pythonType()}. */
     private final String pythonType;
+    /** See {@link #attributes()}. */
     private final Map<Object, Object> attributes = new LinkedHashMap<>();
 
+    /** Creates an empty {@code dict}. */
     public PyDict() {
         this("dict");
     }
 
+    /**
+     * Creates an empty dict of a given Python type.
+     *
+     * @param pythonType {@code dict}, {@code collections.OrderedDict} or {@code collections.defaultdict}
+     */
     public PyDict(String pythonType) {
         this.pythonType = pythonType;
     }
 
-    /** {@code dict}, {@code collections.OrderedDict} or {@code collections.defaultdict}. */
+    /** {@return {@code dict}, {@code collections.OrderedDict} or {@code collections.defaultdict}} */
     public String pythonType() {
         return pythonType;
     }
 
-    /** Attributes set by {@code BUILD} (such as {@code _metadata}); never mixed into the entries. */
+    /** {@return attributes set by {@code BUILD} (such as {@code _metadata}); never mixed into the entries} */
     public Map<Object, Object> attributes() {
         return attributes;
     }

@@ -17,37 +17,49 @@ public final class PyObject {
     private final List<Object> listItems = new ArrayList<>();
     private final Map<Object, Object> dictItems = new LinkedHashMap<>();
 
+    /**
+     * Creates a placeholder with no state and no items yet.
+     *
+     * @param type the class (or callable) the pickle names
+     * @param args the arguments it would have been called with (kept, not copied)
+     */
     public PyObject(PyGlobal type, List<Object> args) {
         this.type = type;
         this.args = args;
     }
 
-    /** The class (or callable) that would have created the object. */
+    /** {@return the class (or callable) that would have created the object} */
     public PyGlobal type() {
         return type;
     }
 
-    /** The arguments it was called with (from {@code REDUCE}, {@code NEWOBJ}, {@code OBJ} or {@code INST}). */
+    /** {@return the arguments it was called with (from {@code REDUCE}, {@code NEWOBJ}, {@code OBJ} or {@code INST})} */
     public List<Object> args() {
         return args;
     }
 
-    /** The state given by {@code BUILD} (usually a dict of attributes), or null. */
+    /** {@return the state given by {@code BUILD} (usually a dict of attributes), or null} */
     public Object state() {
         return state;
     }
 
-    /** Items added with {@code APPEND}/{@code APPENDS}. */
+    /** {@return items added with {@code APPEND}/{@code APPENDS}} */
     public List<Object> listItems() {
         return listItems;
     }
 
-    /** Items set with {@code SETITEM}/{@code SETITEMS}. */
+    /** {@return items set with {@code SETITEM}/{@code SETITEMS}} */
     public Map<Object, Object> dictItems() {
         return dictItems;
     }
 
-    void setState(Object state) {
+    /**
+     * Sets the state, as the pickle's {@code BUILD} opcode does. Like the maps and lists of the
+     * object tree, a placeholder is a plain mutable record of what the pickle built.
+     *
+     * @param state the state to record
+     */
+    public void setState(Object state) {
         this.state = state;
     }
 

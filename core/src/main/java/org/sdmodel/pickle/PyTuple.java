@@ -22,18 +22,18 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
         this.depth = depth;
     }
 
-    /** The empty tuple. */
+    /** {@return the empty tuple} */
     public static PyTuple empty() {
         return EMPTY;
     }
 
-    /** A tuple of the given items (the array is copied). */
+    /**
+     * {@return a tuple of the given items (the array is copied)}
+     *
+     * @param items the items
+     */
     public static PyTuple of(Object... items) {
-        return wrap(items.clone());
-    }
-
-    /** A tuple holding {@code items} itself, which the caller no longer touches. */
-    static PyTuple wrap(Object[] items) {
+        items = items.clone();
         int depth = 1;
         for (Object o : items) {
             if (o instanceof PyTuple) {
@@ -43,12 +43,16 @@ public final class PyTuple extends AbstractList<Object> implements RandomAccess 
         return new PyTuple(items, depth);
     }
 
-    /** A tuple of the items of a list. */
+    /**
+     * {@return a tuple of the items of a list}
+     *
+     * @param items the items
+     */
     public static PyTuple of(List<?> items) {
         return of(items.toArray());
     }
 
-    /** How deeply tuples nest inside this one (1 for a tuple holding no tuple). */
+    /** {@return how deeply tuples nest inside this one (1 for a tuple holding no tuple)} */
     public int depth() {
         return depth;
     }

@@ -15,7 +15,7 @@ public enum EmaPolicy {
     /** The EMA copies stay, converted like the rest. */
     KEEP;
 
-    /** Lower-case name as the CLI spells it. */
+    /** {@return lower-case name as the CLI spells it} */
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

@@ -6,6 +6,11 @@ import org.sdmodel.ModelFormatException;
 public class PruneException extends ModelFormatException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, one line
+     */
     public PruneException(String message) {
         super(message);
     }

@@ -40,14 +40,21 @@ public final class PrunePlan {
             MODEL_EMA + "decay", "LitEma's decay rate, not a weight",
             MODEL_EMA + "num_updates", "LitEma's update counter, not a weight");
 
-    /** One tensor to write: its output name, where its values come from, and its output dtype. */
+    /**
+     * One tensor to write: its output name, where its values come from, and its output dtype.
+     *
+     * @param name the tensor's name in the output
+     * @param sourceName the name of the input tensor its values come from (an EMA copy's, when EMA weights are used)
+     * @param source that input tensor
+     * @param dtype the output dtype
+     */
     public record Item(String name, String sourceName, Tensor source, DType dtype) {
-        /** True if the values change dtype on the way. */
+        /** {@return true if the values change dtype on the way} */
         public boolean converts() {
             return dtype != source.dtype();
         }
 
-        /** Bytes written for this tensor. */
+        /** {@return bytes written for this tensor} */
         public long outputBytes() {
             return dtype.byteSize(source.numel());
         }
@@ -84,47 +91,47 @@ public final class PrunePlan {
         this.inputBytes = inputBytes;
     }
 
-    /** The tensors to write, in the order the source file holds them. */
+    /** {@return the tensors to write, in the order the source file holds them} */
     public List<Item> items() {
         return items;
     }
 
-    /** State-dict tensors left out, by name, with the reason. */
+    /** {@return state-dict tensors left out, by name, with the reason} */
     public Map<String, String> dropped() {
         return dropped;
     }
 
-    /** Floating tensors that keep their dtype although the precision would change it, with the reason. */
+    /** {@return floating tensors that keep their dtype although the precision would change it, with the reason} */
     public Map<String, String> unconverted() {
         return unconverted;
     }
 
-    /** Top-level entries outside the state dict (optimizer states, callbacks...), with a description. */
+    /** {@return top-level entries outside the state dict (optimizer states, callbacks...), with a description} */
     public Map<String, String> droppedTopLevel() {
         return droppedTopLevel;
     }
 
-    /** Non-tensor values inside the state dict, which safetensors cannot hold. */
+    /** {@return non-tensor values inside the state dict, which safetensors cannot hold} */
     public Map<String, String> skippedValues() {
         return skippedValues;
     }
 
-    /** How many {@code model.*} weights took their EMA copy's values. */
+    /** {@return how many {@code model.*} weights took their EMA copy's values} */
     public int emaSwapped() {
         return emaSwapped;
     }
 
-    /** The options the plan was made with. */
+    /** {@return the options the plan was made with} */
     public PruneOptions options() {
         return options;
     }
 
-    /** Bytes of all tensors in the source's state dict. */
+    /** {@return bytes of all tensors in the source's state dict} */
     public long inputTensorBytes() {
         return inputBytes;
     }
 
-    /** Bytes of tensor data the output will hold. */
+    /** {@return bytes of tensor data the output will hold} */
     public long outputTensorBytes() {
         long sum = 0;
         for (Item i : items) {
@@ -133,17 +140,17 @@ public final class PrunePlan {
         return sum;
     }
 
-    /** Number of items whose dtype changes. */
+    /** {@return number of items whose dtype changes} */
     public long convertedCount() {
         return items.stream().filter(Item::converts).count();
     }
 
-    /** What baking {@link PruneOptions#bakeVae()} replaced; null without it. */
+    /** {@return what baking {@link PruneOptions#bakeVae()} replaced; null without it} */
     public ComponentPlanner.VaeBake vae() {
         return vae;
     }
 
-    /** What {@link PruneOptions#fixClip()} found and changed (empty without it). */
+    /** {@return what {@link PruneOptions#fixClip()} found and changed (empty without it)} */
     public List<ComponentPlanner.ClipFix> clipFixes() {
         return clipFixes;
     }
@@ -154,6 +161,7 @@ public final class PrunePlan {
      * {@code --fix-clip}.
      *
      * @param metadata the {@code __metadata__} to write (see {@link #metadata}), or null
+     * @return the plan the engine writes
      */
     public TensorPlan tensors(Map<String, String> metadata) {
         List<TensorPlan.Entry> entries = new ArrayList<>();
@@ -169,6 +177,11 @@ public final class PrunePlan {
      * {@code sdmodel.vae} when a VAE was baked in, and the source's {@code global_step} and
      * {@code epoch}. The output's size depends on it (through the header), which is why
      * {@code inspect}'s estimate uses it too.
+     *
+     * @param model the input, as the plan was made from it
+     * @param recordPruneSettings whether to add {@code sdmodel.ema} and {@code sdmodel.precision}
+     * @return the metadata, in the order it is written
+     * @throws ModelFormatException if the input's state dict cannot be read
      */
     public Map<String, String> metadata(ModelFile model, boolean recordPruneSettings) throws ModelFormatException {
         Map<String, String> m = new LinkedHashMap<>();
@@ -200,6 +213,9 @@ public final class PrunePlan {
     /**
      * Decides what pruning {@code model} with {@code options} will write.
      *
+     * @param model the input
+     * @param options what to keep, drop and convert
+     * @return the plan
      * @throws PruneException if EMA copies exist but do not cover every {@code model.*} weight
      *     (with {@link EmaPolicy#USE}), a copy's shape differs from its weight's, or names collide,
      *     or CLIP's {@code position_ids} cannot be read for {@code --fix-clip}
@@ -334,12 +350,20 @@ public final class PrunePlan {
                 : "EMA key that copies no model.* weight (dropped with the EMA copies)";
     }
 
-    /** True for LitEma's {@code model_ema.decay} and {@code model_ema.num_updates}: EMA state, not copies of weights. */
+    /**
+     * {@return true for LitEma's {@code model_ema.decay} and {@code model_ema.num_updates}: EMA state, not copies of weights}
+     *
+     * @param name a tensor's name
+     */
     public static boolean isEmaBookkeeping(String name) {
         return EMA_BOOKKEEPING.containsKey(name);
     }
 
-    /** LitEma's name for the copy of {@code model.X}: {@code model_ema.} + X without dots. */
+    /**
+     * {@return litEma's name for the copy of {@code model.X}: {@code model_ema.} + X without dots}
+     *
+     * @param modelName a {@code model.*} key
+     */
     public static String emaName(String modelName) {
         return MODEL_EMA + modelName.substring(MODEL.length()).replace(".", "");
     }
@@ -347,6 +371,9 @@ public final class PrunePlan {
     /**
      * Whether a file's state dict has EMA copies at all. LitEma's {@code decay} and
      * {@code num_updates} alone are not copies: pruned checkpoints often keep them and nothing else.
+     *
+     * @param sd a state dict
+     * @return whether any {@code model_ema.*} weight is there
      */
     public static boolean hasEma(StateDict sd) {
         return sd.tensors().keySet().stream().anyMatch(n -> n.startsWith(MODEL_EMA) && !isEmaBookkeeping(n));

@@ -29,7 +29,7 @@ public final class SafetensorsException extends ModelFormatException {
         /** The header is not valid UTF-8. Reference: {@code InvalidHeader}. */
         INVALID_UTF8,
         /**
-         * The header does not start with {@code '{'}, as the format's specification requires.
+         * The header does not start with <code>'{'</code>, as the format's specification requires.
          * Reference: {@code InvalidHeaderStart} (declared there, though its 0.x reader still
          * skips leading whitespace).
          */
@@ -94,6 +94,7 @@ public final class SafetensorsException extends ModelFormatException {
         METADATA_INCOMPLETE_BUFFER
     }
 
+    /** The value {@link #rule()} returns. */
     private final Rule rule;
 
     SafetensorsException(Rule rule, String message) {
@@ -106,7 +107,7 @@ public final class SafetensorsException extends ModelFormatException {
         this.rule = rule;
     }
 
-    /** The rule the file breaks. */
+    /** {@return the rule the file breaks} */
     public Rule rule() {
         return rule;
     }

@@ -13,7 +13,7 @@ import org.sdmodel.ModelFormat;
 import org.sdmodel.ReadOptions;
 import org.sdmodel.StateDict;
 import org.sdmodel.Tensor;
-import org.sdmodel.io.FileRegionTensor;
+import org.sdmodel.io.internal.FileRegionTensor;
 import org.sdmodel.pickle.PickleImport;
 
 /**
@@ -49,6 +49,9 @@ public final class SafetensorsFile implements ModelFile {
     /**
      * Opens and validates a safetensors file.
      *
+     * @param path the file
+     * @param options the limits
+     * @return the open file
      * @throws SafetensorsException if the file breaks a rule of the format; {@link
      *     SafetensorsException#rule()} says which
      * @throws IOException if the file cannot be read
@@ -104,6 +107,8 @@ public final class SafetensorsFile implements ModelFile {
      * Whether the header has a {@code __metadata__} object, even an empty one. The reference
      * writer writes {@code "__metadata__":{}} for an empty map and nothing for none, so this is
      * what a byte-exact rewrite needs to know.
+     *
+     * @return whether the header has a {@code __metadata__} entry
      */
     public boolean hasMetadata() {
         return hasMetadata;

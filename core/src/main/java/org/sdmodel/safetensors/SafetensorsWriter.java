@@ -56,9 +56,20 @@ import org.sdmodel.Tensor;
  */
 public final class SafetensorsWriter {
 
-    /** What the writer needs to know of one tensor to lay out the file. */
+    /**
+     * What the writer needs to know of one tensor to lay out the file.
+     *
+     * @param name the tensor's name
+     * @param dtype its element type
+     * @param shape its shape (copied)
+     */
     public record TensorSpec(String name, DType dtype, long[] shape) {
         /**
+         * Creates the record, checking its components.
+         *
+         * @param name the tensor's name
+         * @param dtype its element type
+         * @param shape its shape (copied)
          * @throws IllegalArgumentException if a dimension is negative
          */
         public TensorSpec {
@@ -73,12 +84,17 @@ public final class SafetensorsWriter {
             }
         }
 
-        /** The spec of an existing tensor under a name. */
+        /**
+         * {@return the spec of an existing tensor under a name}
+         *
+         * @param name the name it will have in the file
+         * @param tensor the tensor
+         */
         public static TensorSpec of(String name, Tensor tensor) {
             return new TensorSpec(name, tensor.dtype(), tensor.shape());
         }
 
-        /** The shape (a copy). */
+        /** {@return the shape (a copy)} */
         @Override
         public long[] shape() {
             return shape.clone();
@@ -87,6 +103,7 @@ public final class SafetensorsWriter {
         /**
          * Bytes of the tensor's data.
          *
+         * @return the size in bytes
          * @throws IllegalArgumentException if the size overflows or a sub-byte dtype does not
          *     fill whole bytes
          */
@@ -152,6 +169,9 @@ public final class SafetensorsWriter {
      * known, keeps the length laid out before. The safetensors format allows trailing spaces in
      * the header; readers ignore them.
      *
+     * @param tensors the tensors, in any order
+     * @param metadata the {@code __metadata__}, or null for none
+     * @param minHeaderBytes the least length of the JSON header
      * @throws IllegalArgumentException as {@link #SafetensorsWriter(Collection, Map)}
      */
     public SafetensorsWriter(Collection<TensorSpec> tensors, Map<String, String> metadata, int minHeaderBytes) {
@@ -341,23 +361,24 @@ public final class SafetensorsWriter {
         out.append(s, plainFrom, s.length()).append('"');
     }
 
-    /** The first bytes of the file: the 8-byte length, the JSON header and its padding. Returns a copy. */
+    /** {@return the first bytes of the file: the 8-byte length, the JSON header and its padding. Returns a copy} */
     public byte[] header() {
         return header.clone();
     }
 
     /**
-     * The same tensors with other metadata, the header padded with spaces to this one's length
-     * when it is shorter: it can be written in this header's place after the tensors (longer, it
-     * cannot, and the tensors' offsets differ).
+     * {@return the same tensors with other metadata, the header padded with spaces to this one's
+     * length when it is shorter}: it can be written in this header's place after the tensors
+     * (longer, it cannot, and the tensors' offsets differ).
      *
+     * @param metadata the new {@code __metadata__}, or null for none
      * @throws IllegalArgumentException as {@link #SafetensorsWriter(Collection, Map)}
      */
     public SafetensorsWriter withMetadata(Map<String, String> metadata) {
         return new SafetensorsWriter(tensors(), metadata, header.length - SafetensorsHeader.LENGTH_PREFIX);
     }
 
-    /** The tensors in file order. */
+    /** {@return the tensors in file order} */
     public List<TensorSpec> tensors() {
         List<TensorSpec> list = new ArrayList<>(slots.size());
         for (Slot s : slots.values()) {
@@ -369,13 +390,15 @@ public final class SafetensorsWriter {
     /**
      * Where the tensor's first byte goes in the output file (absolute, header included).
      *
+     * @param name a tensor's name
+     * @return the offset in bytes from the start of the file
      * @throws IllegalArgumentException if there is no such tensor
      */
     public long dataOffset(String name) {
         return slot(name).fileOffset;
     }
 
-    /** The size of the complete file. */
+    /** {@return the size of the complete file} */
     public long fileSize() {
         return fileSize;
     }
@@ -388,7 +411,12 @@ public final class SafetensorsWriter {
         return s;
     }
 
-    /** Writes {@link #header()} at the start of {@code out}. */
+    /**
+     * Writes {@link #header()} at the start of {@code out}.
+     *
+     * @param out the file, open for writing
+     * @throws IOException if writing fails
+     */
     public void writeHeader(FileChannel out) throws IOException {
         writeFully(out, ByteBuffer.wrap(header), 0);
     }
@@ -398,8 +426,13 @@ public final class SafetensorsWriter {
      * file: {@code src}'s remaining bytes become the tensor's bytes from {@code positionInTensor}
      * on. Thread-safe; tensors and parts of tensors may be written in any order.
      *
+     * @param name the tensor's name
+     * @param positionInTensor where in the tensor's data {@code src}'s first byte goes
+     * @param src the bytes, from its position to its limit
+     * @param out the file, open for writing
      * @throws IllegalArgumentException if there is no such tensor, or the bytes would run past
      *     its end
+     * @throws IOException if writing fails
      */
     public void writeTensor(String name, long positionInTensor, ByteBuffer src, FileChannel out) throws IOException {
         Slot s = slot(name);
@@ -423,6 +456,8 @@ public final class SafetensorsWriter {
      * caller replacing a file atomically can {@link FileChannel#force force} it before renaming.
      *
      * @param metadata as for {@link #SafetensorsWriter the constructor}: null for none
+     * @param out the file, open for writing
+     * @param tensors the tensors by name
      * @throws IllegalArgumentException as the constructor does
      * @throws EOFException if a tensor delivers fewer bytes than its shape needs
      */
@@ -453,6 +488,11 @@ public final class SafetensorsWriter {
      * Writes a complete file to exactly {@code out}, creating or replacing it; see {@link
      * #write(FileChannel, Map, Map)}. Writing to a temporary file and renaming it, so that a
      * failure leaves no partial file behind, is the caller's job.
+     *
+     * @param out the file to write
+     * @param tensors the tensors by name
+     * @param metadata the {@code __metadata__}, or null for none
+     * @throws IOException if a tensor cannot be read or the file cannot be written
      */
     public static void write(Path out, Map<String, ? extends Tensor> tensors, Map<String, String> metadata)
             throws IOException {

@@ -21,11 +21,11 @@ import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormat;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.ReadOptions;
-import org.sdmodel.pickle.PickleHooks;
+import org.sdmodel.pickle.internal.PickleHooks;
 import org.sdmodel.pickle.PickleImport;
-import org.sdmodel.pickle.PickleImportScanner;
-import org.sdmodel.pickle.PickleInput;
-import org.sdmodel.pickle.PickleMachine;
+import org.sdmodel.pickle.internal.PickleImportScanner;
+import org.sdmodel.pickle.internal.PickleInput;
+import org.sdmodel.pickle.internal.PickleMachine;
 import org.sdmodel.safetensors.SafetensorsFile;
 import org.sdmodel.torch.TorchZipFile;
 
@@ -69,7 +69,13 @@ public final class ModelScanner {
     private ModelScanner() {
     }
 
-    /** Scans a file with the default limits and import policy. */
+    /**
+     * Scans a file with the default limits and import policy.
+     *
+     * @param file the file
+     * @return every import and problem found
+     * @throws IOException if the file cannot be read at all
+     */
     public static ScanReport scan(Path file) throws IOException {
         return scan(file, ReadOptions.defaults());
     }
@@ -79,6 +85,8 @@ public final class ModelScanner {
      *
      * @param options the limits on pickle nesting and memo, on a safetensors header, and the
      *     import policy imports are classified by
+     * @param file the file
+     * @return every import and problem found
      * @throws java.nio.file.NoSuchFileException if there is no such file
      * @throws IOException if the file cannot be read at all; a malformed file gives a report
      *     whose {@link ScanReport#problems()} say what is wrong

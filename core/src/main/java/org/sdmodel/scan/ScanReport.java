@@ -27,7 +27,7 @@ public final class ScanReport {
         /** Read in full; every import (if any) is on the allow list. */
         CLEAN;
 
-        /** Lower-case label for output. */
+        /** {@return lower-case label for output} */
         public String label() {
             return name().toLowerCase(Locale.ROOT);
         }
@@ -77,12 +77,12 @@ public final class ScanReport {
         this.notes = List.copyOf(notes);
     }
 
-    /** The file scanned, as given. */
+    /** {@return the file scanned, as given} */
     public Path file() {
         return file;
     }
 
-    /** The file's model format, or null if it is another container (a plain pickle, numpy, a zip) or none. */
+    /** {@return the file's model format, or null if it is another container (a plain pickle, numpy, a zip) or none} */
     public ModelFormat format() {
         return format;
     }
@@ -91,6 +91,8 @@ public final class ScanReport {
      * What the file is, in words: "PyTorch checkpoint (zip)", "PyTorch checkpoint (legacy)",
      * "pickle", "numpy array", "zip archive", "safetensors", or what it was recognised as when it
      * could not be read ("7z archive").
+     *
+     * @return the container, in words
      */
     public String container() {
         return container;
@@ -99,37 +101,43 @@ public final class ScanReport {
     /**
      * The pickles scanned: record names of a zip file ({@code archive/data.pkl}), {@code pickle 1}
      * to {@code pickle 5} of a legacy file or a pickle stream; empty for safetensors.
+     *
+     * @return the record names
      */
     public List<String> records() {
         return records;
     }
 
-    /** Every import, in order of first appearance, once per record. */
+    /** {@return every import, in order of first appearance, once per record} */
     public List<PickleImport> imports() {
         return imports;
     }
 
-    /** The imports of one class. */
+    /**
+     * {@return the imports of one class}
+     *
+     * @param safety one class of imports
+     */
     public List<PickleImport> imports(ImportSafety safety) {
         return imports.stream().filter(i -> i.safety() == safety).toList();
     }
 
-    /** What kept the scan from reading the whole file, each naming its record; empty when read in full. */
+    /** {@return what kept the scan from reading the whole file, each naming its record; empty when read in full} */
     public List<Problem> problems() {
         return problems;
     }
 
-    /** Remarks that do not change the verdict. */
+    /** {@return remarks that do not change the verdict} */
     public List<String> notes() {
         return notes;
     }
 
-    /** Whether every pickle was read to its end (for safetensors: whether the file is valid). */
+    /** {@return whether every pickle was read to its end (for safetensors: whether the file is valid)} */
     public boolean complete() {
         return problems.isEmpty();
     }
 
-    /** The verdict by the allow list: see {@link #verdict(Mode)}. */
+    /** {@return the verdict by the allow list: see {@link #verdict(Mode)}} */
     public Verdict verdict() {
         return verdict(Mode.ALLOW_LIST);
     }
@@ -139,6 +147,9 @@ public final class ScanReport {
      * only if one is dangerous) or a problem is one sdmodel does not follow, even in a file that is
      * otherwise unreadable; else {@link Verdict#UNREADABLE} if there are problems; else {@link
      * Verdict#CLEAN}.
+     *
+     * @param mode how strict the verdict is
+     * @return the verdict
      */
     public Verdict verdict(Mode mode) {
         boolean unsafeImport = imports.stream().anyMatch(i -> i.safety() == ImportSafety.DANGEROUS

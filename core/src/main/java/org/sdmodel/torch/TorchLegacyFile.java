@@ -15,9 +15,9 @@ import org.sdmodel.DType;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormat;
 import org.sdmodel.ReadOptions;
-import org.sdmodel.pickle.PickleHooks;
-import org.sdmodel.pickle.PickleInput;
-import org.sdmodel.pickle.PickleMachine;
+import org.sdmodel.pickle.internal.PickleHooks;
+import org.sdmodel.pickle.internal.PickleInput;
+import org.sdmodel.pickle.internal.PickleMachine;
 import org.sdmodel.pickle.PyTuple;
 
 /**

@@ -7,7 +7,7 @@ import java.util.Map;
 import org.sdmodel.DType;
 import org.sdmodel.Tensor;
 import org.sdmodel.pickle.PickleException;
-import org.sdmodel.pickle.PickleHooks;
+import org.sdmodel.pickle.internal.PickleHooks;
 import org.sdmodel.pickle.PyGlobal;
 import org.sdmodel.pickle.PyTuple;
 

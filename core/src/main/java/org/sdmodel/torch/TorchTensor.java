@@ -6,7 +6,7 @@ import java.lang.ref.SoftReference;
 import java.nio.ByteBuffer;
 import org.sdmodel.DType;
 import org.sdmodel.Tensor;
-import org.sdmodel.io.FileRegionTensor;
+import org.sdmodel.io.internal.FileRegionTensor;
 
 /**
  * A tensor of a torch checkpoint: a view (offset, shape, strides) of a storage. Dense views in

@@ -13,8 +13,8 @@ import java.util.Map;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ModelFormat;
 import org.sdmodel.ReadOptions;
-import org.sdmodel.pickle.PickleInput;
-import org.sdmodel.pickle.PickleMachine;
+import org.sdmodel.pickle.internal.PickleInput;
+import org.sdmodel.pickle.internal.PickleMachine;
 
 /**
  * Reads the zip format {@code torch.save} writes since torch 1.6: one top-level folder (named

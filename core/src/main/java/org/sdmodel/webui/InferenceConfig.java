@@ -24,7 +24,12 @@ public final class InferenceConfig {
     /** The eps-prediction config's name (512-base-ema.ckpt, v2-1_512-ema-pruned.ckpt). */
     public static final String EPS_NAME = "v2-inference.yaml";
 
-    /** A config's bytes and what they are, for messages ({@code "sdmodel's copy of v2-inference.yaml"}). */
+    /**
+     * A config's bytes and what they are, for messages ({@code "sdmodel's copy of v2-inference.yaml"}).
+     *
+     * @param label where the config comes from, for messages
+     * @param content its bytes
+     */
     public record Source(String label, byte[] content) {
     }
 
@@ -44,9 +49,14 @@ public final class InferenceConfig {
         NOT_LATENT_DIFFUSION
     }
 
-    /** The verdict on a config file, with a one-line explanation for the refusals. */
+    /**
+     * The verdict on a config file, with a one-line explanation for the refusals.
+     *
+     * @param kind what the file is
+     * @param detail why, one line (for a refusal)
+     */
     public record Check(Kind kind, String detail) {
-        /** True for a config the web UI can load. */
+        /** {@return true for a config the web UI can load} */
         public boolean usable() {
             return kind == Kind.V_PREDICTION || kind == Kind.EPS_PREDICTION;
         }
@@ -55,12 +65,12 @@ public final class InferenceConfig {
     private InferenceConfig() {
     }
 
-    /** The bytes of the bundled SD 2.x v-prediction config. */
+    /** {@return the bytes of the bundled SD 2.x v-prediction config} */
     public static byte[] bundledV() {
         return bundled(V_NAME);
     }
 
-    /** The bytes of the bundled SD 2.x eps-prediction config. */
+    /** {@return the bytes of the bundled SD 2.x eps-prediction config} */
     public static byte[] bundledEps() {
         return bundled(EPS_NAME);
     }
@@ -80,6 +90,8 @@ public final class InferenceConfig {
      * The config {@code --config} names: the file, or, when no such file exists and the name is
      * {@value #EPS_NAME} or {@value #V_NAME} alone, sdmodel's copy of that Stability AI config.
      *
+     * @param given a path, or the bare name of a config sdmodel ships
+     * @return the config's name and bytes
      * @throws NoSuchFileException when neither exists
      */
     public static Source load(Path given) throws IOException {
@@ -95,11 +107,16 @@ public final class InferenceConfig {
     }
 
     /** Parses the bundled config (for tests and for showing it). */
-    public static JsonNode parse(byte[] yaml) throws IOException {
+    static JsonNode parse(byte[] yaml) throws IOException {
         return new ObjectMapper(new YAMLFactory()).readTree(yaml);
     }
 
-    /** Decides what a config file is. */
+    /**
+     * Decides what a config file is.
+     *
+     * @param content a config file's bytes
+     * @return what it is (v-prediction, eps-prediction, not a config...) and why
+     */
     public static Check check(byte[] content) {
         String text = new String(content, 0, Math.min(content.length, 4096), StandardCharsets.UTF_8)
                 .stripLeading().toLowerCase(Locale.ROOT);

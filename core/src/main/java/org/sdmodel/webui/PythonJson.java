@@ -28,7 +28,11 @@ public final class PythonJson {
     private PythonJson() {
     }
 
-    /** A JSON number kept as its text, so that re-writing it cannot change it. */
+    /**
+     * A JSON number kept as its text, so that re-writing it cannot change it.
+     *
+     * @param text the number as written
+     */
     public record Num(String text) {
         @Override
         public String toString() {
@@ -44,6 +48,9 @@ public final class PythonJson {
     /**
      * Parses a document.
      *
+     * @param text JSON text
+     * @return the value: {@code Map} (in order), {@code List}, {@code String}, {@code Long} or
+     *     {@code BigInteger}, {@link Num} for floats (their text kept), {@code Boolean}, or null
      * @throws JsonProcessingException if it is not JSON (the message names the line)
      */
     public static Object parse(String text) throws IOException {
@@ -94,7 +101,12 @@ public final class PythonJson {
         }
     }
 
-    /** Writes a tree as {@code json.dump(value, f, indent=4)} does. */
+    /**
+     * Writes a tree as {@code json.dump(value, f, indent=4)} does.
+     *
+     * @param value a tree of the values {@link #parse} gives
+     * @return the text, with Python's spacing and escapes
+     */
     public static String write(Object value) {
         StringBuilder out = new StringBuilder();
         write(out, value, 0);
@@ -157,6 +169,9 @@ public final class PythonJson {
      * Python would write the number it reads as: an integer as it is, a float as its
      * {@link #floatRepr repr} ({@code 1.50} becomes {@code 1.5}). Also takes {@link Double}
      * (a Python float) and {@link Integer} or {@link Long} (a Python int).
+     *
+     * @param value a tree of the values {@link #parse} gives
+     * @return the text, as Python's {@code json.dumps(value)} gives it
      */
     public static String dumps(Object value) {
         StringBuilder out = new StringBuilder();
@@ -338,6 +353,9 @@ public final class PythonJson {
      * ({@code 1700000000.25}, {@code 0.0001}), else in exponent notation ({@code 1e+16},
      * {@code 1e-05}). The shortest digits are found by rounding the exact value to 1, 2, ... 17
      * significant digits.
+     *
+     * @param d a double
+     * @return its text as Python's {@code repr} gives it
      */
     public static String floatRepr(double d) {
         if (Double.isNaN(d)) {

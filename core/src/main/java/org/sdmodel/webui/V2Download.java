@@ -45,7 +45,12 @@ public final class V2Download {
     public record Plan(URI url, Path target, Path part, String expectedSha256, Optional<KnownModel> release) {
     }
 
-    /** A finished download and its install. */
+    /**
+     * A finished download and its install.
+     *
+     * @param download the download
+     * @param install the installation
+     */
     public record Outcome(DownloadResult download, V2Installer.Result install) {
     }
 
@@ -54,6 +59,11 @@ public final class V2Download {
      * {@code .safetensors} file) without writing or sending anything. A file released under that
      * name by {@link KnownModels} is expected to have its official sha256 unless {@code sha256} is given.
      *
+     * @param url the address to download from
+     * @param layout the web UI's folders
+     * @param sha256 the file's expected sha256, or null for the official one of a known file (or none)
+     * @param force whether an existing checkpoint may be replaced
+     * @return the plan: where the download goes, its {@code .part}, the expected sha256
      * @throws WebUiException if the folder is no web UI, its checkpoint folder is unknown (see
      *     {@link WebUiLayout#check}), the address names no checkpoint file, or the checkpoint is
      *     already there (and not {@code force})
@@ -92,6 +102,16 @@ public final class V2Download {
      * options}' config, prune and force settings (its checkpoint, mode and dry-run are the
      * download's own). The {@code .part} is gone after a successful install: renamed into place,
      * or, when pruning, deleted once the pruned copy is in.
+     *
+     * @param plan what {@link #plan} decided
+     * @param options the installation settings (config, prune, force)
+     * @param downloader the downloader to use
+     * @param listener told of the download's progress
+     * @param installer the installer
+     * @param progress told of the installation's steps
+     * @return what was downloaded and installed
+     * @throws IOException if the download or the installation fails (a {@link
+     *     org.sdmodel.download.DownloadException} or {@link WebUiException} says why)
      */
     public static Outcome run(Plan plan, V2Installer.Request options, Downloader downloader, DownloadListener listener,
             V2Installer installer, V2Installer.Progress progress) throws IOException {

@@ -46,6 +46,16 @@ import org.sdmodel.engine.WriteOptions;
  * ({@code sd_models_config.find_checkpoint_config_near_filename}). A checkpoint already in a folder
  * the web UI lists gets only its config. Everything is checked before anything is written; both
  * files go in through temporary files and renames, and a failure leaves the folder as it was.
+ *
+ * <p>SD 2.0 768-v copied into a web UI, with its config:
+ *
+ * <pre>{@code
+ * WebUiLayout webui = WebUiLayout.of(Path.of("stable-diffusion-webui"));
+ * V2Installer.Request request = new V2Installer.Request(Path.of("768-v-ema.ckpt"), webui, null,
+ *         V2Installer.Mode.COPY, false, EmaPolicy.USE, false, false);
+ * V2Installer.Result result = new V2Installer().install(request, V2Installer.Progress.NONE);
+ * System.out.println(result.checkpointTarget() + " + " + result.configTarget());
+ * }</pre>
  */
 public final class V2Installer {
     /** Where the official 768-v model is downloaded from. */
@@ -56,7 +66,12 @@ public final class V2Installer {
 
     /** How the checkpoint gets into the web UI. */
     public enum Mode {
-        COPY, MOVE, LINK
+        /** Copies the file, leaving the original. */
+        COPY,
+        /** Moves the file into the web UI's folder. */
+        MOVE,
+        /** Makes a symbolic link to the file in the web UI's folder. */
+        LINK
     }
 
     /**
@@ -71,10 +86,25 @@ public final class V2Installer {
      *     download's {@code .part} is installed under the name it stands for)
      * @param sha256 the checkpoint's sha256 when the caller already has it (a download computed
      *     it while writing), or null to compute it
+     * @param mode copy, move or link
+     * @param prune whether to prune it to fp16 safetensors on the way
+     * @param force whether an existing checkpoint or config may be replaced
+     * @param dryRun whether to only report what would be done
      */
     public record Request(Path checkpoint, WebUiLayout layout, Path config, Mode mode, boolean prune, EmaPolicy ema,
             boolean force, boolean dryRun, String name, String sha256) {
-        /** A local checkpoint installed under its own name. */
+        /**
+         * A local checkpoint installed under its own name.
+         *
+         * @param checkpoint the checkpoint
+         * @param layout the web UI's folders
+         * @param config the config to install, or null for the one the checkpoint calls for
+         * @param mode copy, move or link
+         * @param prune whether to prune it to fp16 safetensors on the way
+         * @param ema with {@code prune}: what to do with EMA copies
+         * @param force whether an existing checkpoint or config may be replaced
+         * @param dryRun whether to only report what would be done
+         */
         public Request(Path checkpoint, WebUiLayout layout, Path config, Mode mode, boolean prune, EmaPolicy ema, boolean force,
                 boolean dryRun) {
             this(checkpoint, layout, config, mode, prune, ema, force, dryRun, null, null);
@@ -88,6 +118,12 @@ public final class V2Installer {
      * @param configOnly the checkpoint was already in place: only its config was installed
      * @param prediction what the checkpoint predicts, and how that is known
      * @param config what the installed config is ({@code "sdmodel's v-prediction config"}, a path)
+     * @param checkpointTarget where the checkpoint is (or would be) in the web UI
+     * @param configTarget where its config is (or would be) written
+     * @param sha256 the checkpoint's sha256
+     * @param known the official release it is, if it is one
+     * @param alreadyInstalled the same checkpoint and config were there already: nothing was done
+     * @param notes things the user should know, one line each
      */
     public record Result(Path checkpointTarget, Path configTarget, WebUiLayout.Folder folder, boolean configOnly,
             String sha256, Optional<KnownModel> known, Prediction prediction, String config, boolean alreadyInstalled,
@@ -96,8 +132,16 @@ public final class V2Installer {
 
     /** Receives progress of long steps: a label, then bytes done. */
     public interface Progress {
+        /**
+         * A step starts.
+         *
+         * @param label what the step does, for people
+         * @param total the bytes it will process
+         * @return told the bytes done so far, as they grow
+         */
         LongConsumer start(String label, long total);
 
+        /** Ignores the progress. */
         Progress NONE = (label, total) -> n -> { };
     }
 
@@ -108,7 +152,11 @@ public final class V2Installer {
         this(KnownModels::bySha256);
     }
 
-    /** @param known looks up an official release by sha256 (lower-case hex); for tests */
+    /**
+     * An installer that knows the official releases {@code known} finds.
+     *
+     * @param known looks up an official release by sha256 (lower-case hex); for tests
+     */
     public V2Installer(Function<String, Optional<KnownModel>> known) {
         this.known = known;
     }
@@ -116,6 +164,11 @@ public final class V2Installer {
     /**
      * {@code 768-v-ema.ckpt} in the current folder, else in {@code <home>/Downloads}, where
      * {@code home} is {@link WebUiLayout.Environment#home()} ({@code $HOME}).
+     *
+     * @param currentDir the current folder
+     * @param home the user's home folder
+     * @return the checkpoint found
+     * @throws WebUiException when it is in neither place
      */
     public static Path findDefaultCheckpoint(Path currentDir, Path home) throws WebUiException {
         Path downloads = home.resolve("Downloads");
@@ -128,7 +181,14 @@ public final class V2Installer {
                 + currentDir + ") or in " + downloads + "; download it from " + OFFICIAL_URL + " or give its path");
     }
 
-    /** Checks, then installs (or only reports, for a dry run). */
+    /**
+     * Checks, then installs (or only reports, for a dry run).
+     *
+     * @param req what to install and how
+     * @param progress told of the copy, prune and hashing
+     * @return what was done, or would be for a dry run
+     * @throws IOException if a file cannot be read or written; nothing is left half-installed
+     */
     public Result install(Request req, Progress progress) throws IOException {
         WebUiLayout layout = req.layout();
         layout.checkIsWebUi();

@@ -37,13 +37,21 @@ public class WebUiException extends IOException {
         BAD_URL
     }
 
+    /** The value {@link #reason()} returns. */
     private final Reason reason;
 
+    /**
+     * Creates the exception.
+     *
+     * @param reason why sdmodel refused
+     * @param message what went wrong, one line
+     */
     public WebUiException(Reason reason, String message) {
         super(message);
         this.reason = reason;
     }
 
+    /** {@return why sdmodel refused} */
     public Reason reason() {
         return reason;
     }

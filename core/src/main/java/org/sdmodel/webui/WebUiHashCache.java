@@ -38,6 +38,19 @@ import org.sdmodel.io.AtomicOutput;
  * <p>Web UI 1.8 and later keep the cache in a {@code cache/} folder (diskcache) and read
  * {@code cache.json} only once, to convert it, when that folder does not exist yet
  * ({@link WebUiLayout#cacheFolder()}).
+ *
+ * <p>A checkpoint's hash recorded where the web UI looks for it:
+ *
+ * <pre>{@code
+ * WebUiLayout webui = WebUiLayout.of(Path.of("stable-diffusion-webui"));
+ * Path model = webui.checkpoints().path().resolve("v1-5-pruned.ckpt");
+ * WebUiLayout.CacheKey key = webui.cacheKey(model);
+ * if (key.recorded()) {
+ *     ModelHashes hashes = ModelHashes.compute(model, bytes -> { });
+ *     WebUiHashCache.record(webui.cacheFile().path(), key.section(), key.title(), WebUiHashCache.mtime(model),
+ *             key.addnet() ? hashes.addnetSha256() : hashes.sha256());
+ * }
+ * }</pre>
  */
 public final class WebUiHashCache {
     /** The section of full-file sha256 values: checkpoints, non-safetensors LoRAs, embeddings. */
@@ -45,7 +58,12 @@ public final class WebUiHashCache {
     /** The section of addnet hashes (sha256 after the safetensors header): safetensors LoRAs. */
     public static final String HASHES_ADDNET = "hashes-addnet";
 
-    /** A cached hash: the file's modification time when it was hashed, and its sha256. */
+    /**
+     * A cached hash: the file's modification time when it was hashed, and its sha256.
+     *
+     * @param mtime the file's modification time when it was hashed, in seconds
+     * @param sha256 its sha256, lower-case hex
+     */
     public record Entry(double mtime, String sha256) {
     }
 
@@ -55,6 +73,10 @@ public final class WebUiHashCache {
     /**
      * A file's modification time as Python's {@code os.path.getmtime} gives it: seconds plus
      * nanoseconds times 1e-9, in double precision, exactly as CPython computes {@code st_mtime}.
+     *
+     * @param file the file
+     * @return its modification time in seconds, as a float
+     * @throws IOException if the file cannot be read
      */
     public static double mtime(Path file) throws IOException {
         return mtime(Files.getLastModifiedTime(file));
@@ -68,6 +90,10 @@ public final class WebUiHashCache {
     /**
      * The cached entry for {@code title} in {@code section}, or null if there is none (or no file).
      *
+     * @param cacheFile the web UI's {@code cache.json}
+     * @param section the cache's section ({@code hashes}, {@code hashes-addnet})
+     * @param title the entry's key ({@code checkpoint/768-v-ema.ckpt})
+     * @return the entry, or null when there is none (or no file)
      * @throws CacheFormatException if the file is not the JSON the web UI writes
      */
     public static Entry lookup(Path cacheFile, String section, String title) throws IOException {
@@ -99,6 +125,11 @@ public final class WebUiHashCache {
      * as the web UI does after hashing a file ({@code hashes[title] = {"mtime": ..., "sha256": ...}}),
      * creating the file or the section if needed.
      *
+     * @param cacheFile the web UI's {@code cache.json}
+     * @param section the cache's section ({@code hashes}, {@code hashes-addnet})
+     * @param title the entry's key ({@code checkpoint/768-v-ema.ckpt})
+     * @param mtime the file's modification time, as {@link #mtime} gives it
+     * @param sha256 the file's sha256, lower-case hex
      * @return the entry it replaced, or null
      * @throws CacheFormatException if the existing file is not the JSON the web UI writes (it is
      *     then left untouched)

@@ -48,13 +48,29 @@ import org.sdmodel.ModelFile;
  * refuses it rather than guessing. A folder that differs from the web UI's only in the case of its
  * name ({@code models/Stable-Diffusion}, made by hand) is named in {@link #notes()}: on a
  * case-sensitive file system the web UI does not look there.
+ *
+ * <p>Where a web UI install keeps its checkpoints, and why:
+ *
+ * <pre>{@code
+ * WebUiLayout webui = WebUiLayout.of(Path.of("stable-diffusion-webui"));
+ * webui.checkIsWebUi();                                  // WebUiException if it is none
+ * System.out.println(webui.checkpoints().path() + ": " + webui.checkpoints().why());
+ * for (Path file : webui.modelFiles()) {
+ *     System.out.println(file);
+ * }
+ * }</pre>
  */
 public final class WebUiLayout {
     /** The operating system the web UI runs on: it decides which launcher file counts. */
     public enum Platform {
-        LINUX, MACOS, WINDOWS;
+        /** Linux: {@code webui-user.sh} and {@code webui.sh}. */
+        LINUX,
+        /** macOS: {@code webui-macos-env.sh}, then {@code webui-user.sh}. */
+        MACOS,
+        /** Windows: {@code webui-user.bat}. */
+        WINDOWS;
 
-        /** This JVM's. */
+        /** {@return the platform this JVM runs on} */
         public static Platform current() {
             String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             return os.startsWith("windows") ? WINDOWS : os.startsWith("mac") ? MACOS : LINUX;
@@ -68,17 +84,23 @@ public final class WebUiLayout {
      * @param platform which launcher files apply
      */
     public record Environment(Map<String, String> variables, Platform platform) {
+        /**
+         * Copies the variables.
+         *
+         * @param variables environment variables
+         * @param platform which launcher files apply
+         */
         public Environment {
             variables = Map.copyOf(variables);
             Objects.requireNonNull(platform, "platform");
         }
 
-        /** This process's environment and platform. */
+        /** {@return this process's environment and platform} */
         public static Environment current() {
             return new Environment(System.getenv(), Platform.current());
         }
 
-        /** The user's home: {@code $HOME} ({@code %USERPROFILE%} on Windows), else Java's {@code user.home}. */
+        /** {@return the user's home: {@code $HOME} ({@code %USERPROFILE%} on Windows), else Java's {@code user.home}} */
         public Path home() {
             String home = variables.get(platform == Platform.WINDOWS ? "USERPROFILE" : "HOME");
             return Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"));
@@ -103,22 +125,22 @@ public final class WebUiLayout {
             this.dependsOn = Collections.unmodifiableSet(dependsOn);
         }
 
-        /** What the web UI keeps there ({@code "checkpoints"}, {@code "LoRA"}...). */
+        /** {@return what the web UI keeps there ({@code "checkpoints"}, {@code "LoRA"}...)} */
         public String label() {
             return label;
         }
 
-        /** The folder, absolute and normalised. */
+        /** {@return the folder, absolute and normalised} */
         public Path path() {
             return path;
         }
 
-        /** The flag that set it ({@code --ckpt-dir}), or null when it is the default. */
+        /** {@return the flag that set it ({@code --ckpt-dir}), or null when it is the default} */
         public String flag() {
             return flag;
         }
 
-        /** Why it is this folder, one line: {@code "--ckpt-dir in COMMANDLINE_ARGS (webui-user.sh line 13)"}. */
+        /** {@return why it is this folder, one line: {@code "--ckpt-dir in COMMANDLINE_ARGS (webui-user.sh line 13)"}} */
         public String why() {
             return why;
         }
@@ -145,12 +167,12 @@ public final class WebUiLayout {
             this(section, title, kind, folder, skipped, null);
         }
 
-        /** Whether the web UI caches a hash for the file. */
+        /** {@return whether the web UI caches a hash for the file} */
         public boolean recorded() {
             return section != null;
         }
 
-        /** Whether the hash is kohya's addnet hash (of the tensor data) rather than the whole file's. */
+        /** {@return whether the hash is kohya's addnet hash (of the tensor data) rather than the whole file's} */
         public boolean addnet() {
             return WebUiHashCache.HASHES_ADDNET.equals(section);
         }
@@ -214,18 +236,27 @@ public final class WebUiLayout {
         }
     }
 
-    /** The layout of the web UI in {@code webui}, for this process's environment. */
+    /**
+     * {@return the layout of the web UI in {@code webui}, for this process's environment}
+     *
+     * @param webui the web UI's install folder (where {@code launch.py} is)
+     */
     public static WebUiLayout of(Path webui) {
         return of(webui, Environment.current());
     }
 
-    /** The layout of the web UI in {@code webui}, for the given environment (tests, embedders). */
+    /**
+     * {@return the layout of the web UI in {@code webui}, for the given environment (tests, embedders)}
+     *
+     * @param webui the web UI's install folder (where {@code launch.py} is)
+     * @param env the environment and platform the web UI would start with
+     */
     public static WebUiLayout of(Path webui, Environment env) {
         Path dir = webui.toAbsolutePath().normalize();
         return new WebUiLayout(dir, LaunchConfig.read(dir, env));
     }
 
-    /** The web UI folder. */
+    /** {@return the web UI folder} */
     public Path webui() {
         return webui;
     }
@@ -233,6 +264,8 @@ public final class WebUiLayout {
     /**
      * Refuses a folder that is no web UI install: it must hold {@code launch.py}, {@code webui.py}
      * or a {@code models/} folder.
+     *
+     * @throws WebUiException NOT_A_WEBUI when none of them is there
      */
     public void checkIsWebUi() throws WebUiException {
         if (!Files.isDirectory(webui)) {
@@ -249,6 +282,10 @@ public final class WebUiLayout {
      * Checks that sdmodel knows {@code folder} and may write there: no unreadable launch line shows
      * a flag that decides it, and a folder set by a flag exists (the web UI would not create it
      * where the user meant). Throws with one line naming the file and line, or the flag.
+     *
+     * @param folder one of this layout's folders
+     * @throws WebUiException naming the launch file and line, or the flag, when sdmodel cannot tell or
+     *     the flag's folder does not exist
      */
     public void check(Folder folder) throws WebUiException {
         for (LaunchProblem p : launch.problems) {
@@ -267,50 +304,57 @@ public final class WebUiLayout {
         }
     }
 
+    /** {@return the web UI's data folder: {@code --data-dir} when given, else the install folder} */
     public Folder dataFolder() {
         return data;
     }
 
+    /** {@return the models folder: {@code --models-dir} when given, else {@code <data>/models}} */
     public Folder modelsFolder() {
         return models;
     }
 
-    /** Where checkpoints go: {@code --ckpt-dir} when given, else {@code models/Stable-diffusion}. */
+    /** {@return where checkpoints go: {@code --ckpt-dir} when given, else {@code models/Stable-diffusion}} */
     public Folder checkpoints() {
         return checkpoints;
     }
 
-    /** {@code <models>/Stable-diffusion}, which the web UI lists whether or not {@code --ckpt-dir} is given. */
+    /** {@return {@code <models>/Stable-diffusion}, which the web UI lists whether or not {@code --ckpt-dir} is given} */
     public Folder defaultCheckpoints() {
         return defaultCheckpoints;
     }
 
-    /** The checkpoint folders the web UI lists, in its order ({@code --ckpt-dir} first). */
+    /** {@return the checkpoint folders the web UI lists, in its order ({@code --ckpt-dir} first)} */
     public List<Folder> checkpointFolders() {
         return checkpoints == defaultCheckpoints ? List.of(checkpoints) : List.of(checkpoints, defaultCheckpoints);
     }
 
+    /** {@return the VAE folder: {@code --vae-dir} when given, else {@code <models>/VAE}} */
     public Folder vae() {
         return vae;
     }
 
+    /** {@return the LoRA folder: {@code --lora-dir} when given, else {@code <models>/Lora}} */
     public Folder lora() {
         return lora;
     }
 
+    /** {@return the LyCORIS folder: {@code --lyco-dir-backcompat} when given, else {@code <models>/LyCORIS}} */
     public Folder lycoris() {
         return lycoris;
     }
 
+    /** {@return the embeddings folder: {@code --embeddings-dir} when given, else {@code <data>/embeddings}} */
     public Folder embeddings() {
         return embeddings;
     }
 
+    /** {@return the hypernetworks folder: {@code --hypernetwork-dir} when given, else {@code <models>/hypernetworks}} */
     public Folder hypernetworks() {
         return hypernetworks;
     }
 
-    /** The web UI's hash cache file. */
+    /** {@return the web UI's hash cache file} */
     public Folder cacheFile() {
         return cacheFile;
     }
@@ -319,6 +363,8 @@ public final class WebUiLayout {
      * The {@code cache/} folder of web UI 1.8 and later (diskcache): while it exists, the web UI
      * does not read {@link #cacheFile()} ({@code modules/cache.py} converts cache.json only when
      * the folder is missing).
+     *
+     * @return the {@code cache/} folder, whether or not it exists
      */
     public Folder cacheFolder() {
         return cacheFolder;
@@ -327,6 +373,8 @@ public final class WebUiLayout {
     /**
      * The folders the web UI loads model files from, each once, in the order a report lists them:
      * the checkpoint folders, both VAE folders, LoRA, LyCORIS, embeddings and hypernetworks.
+     *
+     * @return the folders, without duplicates
      */
     public List<Folder> modelFolders() {
         List<Folder> all = new ArrayList<>(checkpointFolders());
@@ -343,6 +391,9 @@ public final class WebUiLayout {
      * extensions load ({@code .ckpt}, {@code .safetensors}, {@code .pt}, {@code .pth}, {@code .bin})
      * and other pickle containers a folder may hold ({@code .pkl}, {@code .pickle}, {@code .npy},
      * {@code .npz}), zstd-compressed or not. Case is ignored, as on the web UI's Windows installs.
+     *
+     * @param name a file name
+     * @return whether the web UI (or an extension) may load a file of that name from a model folder
      */
     public static boolean isModelFileName(String name) {
         String lower = name.toLowerCase(Locale.ROOT);
@@ -361,6 +412,9 @@ public final class WebUiLayout {
      * ({@code os.walk(..., followlinks=True)} in {@code modules/util.py}), each real file once, in
      * folder order and then by path. Folders that do not exist are skipped; a link loop is not
      * followed twice.
+     *
+     * @return the files, each once
+     * @throws IOException if a folder cannot be listed
      */
     public List<Path> modelFiles() throws IOException {
         Set<Path> seen = new LinkedHashSet<>();
@@ -396,7 +450,7 @@ public final class WebUiLayout {
         return files;
     }
 
-    /** Every folder, in the order a report lists them. */
+    /** {@return every folder, in the order a report lists them} */
     public List<Folder> folders() {
         List<Folder> all = new ArrayList<>(List.of(data, models, checkpoints));
         if (checkpoints != defaultCheckpoints) {
@@ -409,22 +463,24 @@ public final class WebUiLayout {
     /**
      * Where COMMANDLINE_ARGS came from ({@code "webui-user.sh line 13"}, {@code "the environment"}),
      * or null when the web UI gets none.
+     *
+     * @return a description of where the arguments were found, or null
      */
     public String argumentsSource() {
         return launch.args == null ? null : launch.args.source();
     }
 
-    /** The web UI's arguments from COMMANDLINE_ARGS, split as it splits them. */
+    /** {@return the web UI's arguments from COMMANDLINE_ARGS, split as it splits them} */
     public List<String> arguments() {
         return List.copyOf(launch.argv);
     }
 
-    /** The launch files read, in order. */
+    /** {@return the launch files read, in order} */
     public List<Path> launchFiles() {
         return List.copyOf(launch.filesRead);
     }
 
-    /** Lines of the launch files sdmodel could not read as the launcher does. */
+    /** {@return lines of the launch files sdmodel could not read as the launcher does} */
     public List<LaunchProblem> problems() {
         return List.copyOf(launch.problems);
     }
@@ -432,6 +488,8 @@ public final class WebUiLayout {
     /**
      * Things a user should know that change nothing sdmodel decides: folders that differ from the
      * web UI's only in case, launch lines that show no folder flag, the other platform's launcher.
+     *
+     * @return the notes, one line each (empty when there are none)
      */
     public List<String> notes() {
         return List.copyOf(notes);
@@ -464,6 +522,8 @@ public final class WebUiLayout {
      * {@code sd_models.CheckpointInfo}, the Lora extension's {@code NetworkOnDisk}, and
      * {@code textual_inversion.EmbeddingDatabase}), or why it caches none.
      *
+     * @param file a file in one of the model folders
+     * @return the key and the section of {@code cache.json}, or why the web UI caches no hash for it
      * @throws WebUiException NOT_IN_A_WEBUI_FOLDER when the file is in none of the web UI's model
      *     folders, or in one under a name the web UI does not list there
      */

@@ -46,7 +46,12 @@ public final class ZstdFiles {
     private ZstdFiles() {
     }
 
-    /** Whether {@code file} starts with a zstd magic number (a frame or a skippable frame). */
+    /**
+     * {@return whether {@code file} starts with a zstd magic number (a frame or a skippable frame)}
+     *
+     * @param file a file
+     * @throws IOException if the file cannot be read
+     */
     public static boolean isZstd(Path file) throws IOException {
         return ZstdFrameHeader.isZstd(head(file));
     }
@@ -54,6 +59,8 @@ public final class ZstdFiles {
     /**
      * Reads the first frame header of {@code file}.
      *
+     * @param file a zstd file
+     * @return its first frame's header
      * @throws ZstdFormatException if the file is not zstd-compressed or the header is cut short
      */
     public static ZstdFrameHeader readHeader(Path file) throws IOException {
@@ -75,6 +82,9 @@ public final class ZstdFiles {
      * size.
      *
      * @param progress receives counts of source bytes compressed
+     * @param source the file to compress
+     * @param out where the compressed bytes go
+     * @param settings level, threads, window
      * @return sizes and the source's SHA-256
      * @throws IOException if the source cannot be read (or changes size meanwhile) or the output
      *     cannot be written
@@ -159,6 +169,7 @@ public final class ZstdFiles {
      *
      * @param out where the decompressed bytes go; null to only check and hash them
      * @param progress receives counts of compressed bytes consumed (the total is the file's size)
+     * @param source the zstd file
      * @return sizes and the decompressed data's SHA-256
      * @throws ZstdFormatException if the data is not zstd, corrupt, truncated, or fails its checksum
      */

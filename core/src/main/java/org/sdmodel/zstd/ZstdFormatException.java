@@ -6,10 +6,21 @@ import org.sdmodel.ModelFormatException;
 public class ZstdFormatException extends ModelFormatException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, one line
+     */
     public ZstdFormatException(String message) {
         super(message);
     }
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, one line
+     * @param cause the underlying failure
+     */
     public ZstdFormatException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -21,12 +21,16 @@ public record ZstdFrameHeader(long contentSize, boolean checksum, boolean skippa
     private static final int MAGIC = 0xFD2FB528;
     private static final int SKIPPABLE_MAGIC = 0x184D2A50; // low 4 bits are free
 
-    /** Whether the content size is known. */
+    /** {@return whether the content size is known} */
     public boolean hasContentSize() {
         return contentSize >= 0;
     }
 
-    /** Whether the buffer (from its position 0) starts with the magic number of a zstd frame or a skippable frame. */
+    /**
+     * {@return whether the buffer (from its position 0) starts with the magic number of a zstd frame or a skippable frame}
+     *
+     * @param head the first bytes
+     */
     public static boolean isZstd(ByteBuffer head) {
         if (head.limit() < 4) {
             return false;
@@ -38,6 +42,8 @@ public record ZstdFrameHeader(long contentSize, boolean checksum, boolean skippa
     /**
      * Parses the header at the start of {@code head} (absolute reads from index 0 to the limit).
      *
+     * @param head the first bytes, from position 0
+     * @return the header
      * @throws ZstdFormatException if it is not a zstd frame header or is cut short
      */
     public static ZstdFrameHeader parse(ByteBuffer head) throws ZstdFormatException {

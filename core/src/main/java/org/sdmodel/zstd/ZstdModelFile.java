@@ -55,6 +55,9 @@ public final class ZstdModelFile implements ModelFile {
     /**
      * Decompresses {@code path} to a temporary copy and opens that with {@link ModelFile#open}.
      *
+     * @param path the zstd-compressed model file
+     * @param options the limits and where the temporary copy goes
+     * @return the open model file; closing it deletes the copy
      * @throws ZstdFormatException if the zstd data is corrupt or truncated, or decompresses to zstd data again
      * @throws InsufficientSpaceException if the temporary folder cannot hold the copy
      * @throws ModelFormatException if the decompressed data is not a valid model file
@@ -177,7 +180,7 @@ public final class ZstdModelFile implements ModelFile {
         return compressedSize;
     }
 
-    /** Size of the decompressed data. */
+    /** {@return size of the decompressed data} */
     public long decompressedSize() {
         return decompressedSize;
     }

@@ -10,12 +10,16 @@ package org.sdmodel.zstd;
  */
 public record ZstdResult(long uncompressedBytes, String uncompressedSha256, long compressedBytes) {
 
-    /** Whether {@code other} stands for the same uncompressed bytes. */
+    /**
+     * {@return whether {@code other} stands for the same uncompressed bytes}
+     *
+     * @param other another result
+     */
     public boolean sameContent(ZstdResult other) {
         return uncompressedBytes == other.uncompressedBytes && uncompressedSha256.equals(other.uncompressedSha256);
     }
 
-    /** Compressed size as a fraction of the uncompressed size (1.0 for empty data). */
+    /** {@return compressed size as a fraction of the uncompressed size (1.0 for empty data)} */
     public double ratio() {
         return uncompressedBytes == 0 ? 1.0 : compressedBytes / (double) uncompressedBytes;
     }

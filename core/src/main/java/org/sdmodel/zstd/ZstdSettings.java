@@ -23,6 +23,15 @@ public record ZstdSettings(int level, int workers, int longWindowLog) {
     /** The largest long-distance-matching window accepted when writing. */
     public static final int MAX_LONG_WINDOW_LOG = 30;
 
+    /**
+     * Creates the record, checking its components.
+     *
+     * @param level 1 (fastest) to 19 (smallest); see {@link #DEFAULT_LEVEL}
+     * @param workers compression threads; 1 compresses on the calling thread
+     * @param longWindowLog base-2 log of the long-distance-matching window (27 = 128 MiB, zstd's
+     *     {@code --long} default; at most 30), or 0 for none. The decoder needs a window this large,
+     *     so it costs memory when reading as well as writing.
+     */
     public ZstdSettings {
         if (level < 1 || level > MAX_LEVEL) {
             throw new IllegalArgumentException("zstd level must be 1 to " + MAX_LEVEL + ", not " + level);
@@ -35,22 +44,34 @@ public record ZstdSettings(int level, int workers, int longWindowLog) {
         }
     }
 
-    /** The default level, one worker per core up to four, no long-distance matching. */
+    /** {@return the default level, one worker per core up to four, no long-distance matching} */
     public static ZstdSettings defaults() {
         return new ZstdSettings(DEFAULT_LEVEL, Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())), 0);
     }
 
-    /** The same settings at another level. */
+    /**
+     * {@return the same settings at another level}
+     *
+     * @param newLevel the level, 1 to 19
+     */
     public ZstdSettings withLevel(int newLevel) {
         return new ZstdSettings(newLevel, workers, longWindowLog);
     }
 
-    /** The same settings with another number of workers. */
+    /**
+     * {@return the same settings with another number of workers}
+     *
+     * @param newWorkers the number of worker threads
+     */
     public ZstdSettings withWorkers(int newWorkers) {
         return new ZstdSettings(level, newWorkers, longWindowLog);
     }
 
-    /** The same settings with long-distance matching over a window of 2^{@code windowLog} bytes (0: none). */
+    /**
+     * {@return the same settings with long-distance matching over a window of 2^{@code windowLog} bytes (0: none)}
+     *
+     * @param windowLog the window's log2, or 0
+     */
     public ZstdSettings withLongWindowLog(int windowLog) {
         return new ZstdSettings(level, workers, windowLog);
     }

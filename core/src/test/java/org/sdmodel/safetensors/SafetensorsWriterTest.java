@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.sdmodel.DType;
 import org.sdmodel.ReadOptions;
 import org.sdmodel.Tensor;
-import org.sdmodel.io.FileRegionTensor;
+import org.sdmodel.io.internal.FileRegionTensor;
 import org.sdmodel.safetensors.SafetensorsWriter.TensorSpec;
 
 /**

@@ -1,6 +1,6 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
-import static org.sdmodel.pickle.PickleReader.*;
+import static org.sdmodel.pickle.internal.PickleReader.*;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -9,6 +9,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import org.sdmodel.MemoryLimitException;
 import org.sdmodel.ReadOptions;
+import org.sdmodel.pickle.ImportPolicy;
+import org.sdmodel.pickle.PickleException;
+import org.sdmodel.pickle.PickleImport;
+import org.sdmodel.pickle.PickleRefusedException;
 
 /**
  * Lists the imports a pickle makes without building anything. It reads the same opcodes as {@link

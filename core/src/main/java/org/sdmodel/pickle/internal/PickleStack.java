@@ -1,4 +1,4 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.sdmodel.MemoryLimitException;
 import org.sdmodel.ReadOptions;
+import org.sdmodel.pickle.PickleException;
 
 /**
  * The stack, marks and memo of a pickle virtual machine, as CPython's unpickler keeps them, with

@@ -1,4 +1,4 @@
-package org.sdmodel.io;
+package org.sdmodel.io.internal;
 
 import java.io.EOFException;
 import java.io.IOException;

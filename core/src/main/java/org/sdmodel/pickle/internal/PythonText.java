@@ -1,6 +1,7 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
 import java.io.ByteArrayOutputStream;
+import org.sdmodel.pickle.PickleException;
 
 /**
  * Python's decoders for the text a pickle holds, as CPython's unpickler applies them: strict UTF-8

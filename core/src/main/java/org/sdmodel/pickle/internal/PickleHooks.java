@@ -1,6 +1,10 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
 import java.io.IOException;
+import org.sdmodel.pickle.PickleException;
+import org.sdmodel.pickle.PyGlobal;
+import org.sdmodel.pickle.PyObject;
+import org.sdmodel.pickle.PyTuple;
 
 /**
  * What a format adds to the generic {@link PickleMachine}: how to resolve persistent ids (torch's

@@ -1,8 +1,10 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.regex.Pattern;
+import org.sdmodel.pickle.PickleException;
+import org.sdmodel.pickle.PickleRefusedException;
 
 /**
  * Reads a pickle one opcode and its argument at a time, exactly as CPython's C unpickler

@@ -1,4 +1,4 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -27,6 +27,10 @@ import org.sdmodel.ObjectTrees;
 import org.sdmodel.ReadOptions;
 import org.sdmodel.StateDict;
 import org.sdmodel.UnsafeModelException;
+import org.sdmodel.pickle.PickleException;
+import org.sdmodel.pickle.PickleImport;
+import org.sdmodel.pickle.PyGlobal;
+import org.sdmodel.pickle.PyObject;
 import org.sdmodel.testing.Allocations;
 import org.sdmodel.testing.PickleBuilder;
 import org.sdmodel.testing.TestFiles;

@@ -1,10 +1,11 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ReadableByteChannel;
 import org.sdmodel.MemoryLimitException;
+import org.sdmodel.pickle.PickleException;
 
 /**
  * The bytes of one pickle: a bounded, buffered, sequential reader that knows how many bytes remain,

@@ -1,6 +1,6 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
-import static org.sdmodel.pickle.PickleReader.*;
+import static org.sdmodel.pickle.internal.PickleReader.*;
 
 import java.io.IOException;
 import java.math.BigInteger;
@@ -22,6 +22,14 @@ import java.util.Set;
 import org.sdmodel.MemoryLimitException;
 import org.sdmodel.ReadOptions;
 import org.sdmodel.UnsafeModelException;
+import org.sdmodel.pickle.ImportSafety;
+import org.sdmodel.pickle.PickleException;
+import org.sdmodel.pickle.PickleImport;
+import org.sdmodel.pickle.PyBytes;
+import org.sdmodel.pickle.PyDict;
+import org.sdmodel.pickle.PyGlobal;
+import org.sdmodel.pickle.PyObject;
+import org.sdmodel.pickle.PyTuple;
 
 /**
  * Interprets a Python pickle (protocols 0 to 5) as data. Every opcode builds plain Java values;
@@ -133,7 +141,7 @@ public final class PickleMachine {
                     stack.push(PyTuple.empty());
                     break;
                 case TUPLE:
-                    stack.push(PyTuple.wrap(stack.popMarkArray("TUPLE")));
+                    stack.push(PyTuple.of(stack.popMarkArray("TUPLE")));
                     break;
                 case TUPLE1: {
                     Object a = stack.pop("TUPLE1");

@@ -1,4 +1,4 @@
-package org.sdmodel.pickle;
+package org.sdmodel.pickle.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -17,6 +17,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sdmodel.ReadOptions;
+import org.sdmodel.pickle.PyBytes;
+import org.sdmodel.pickle.PyDict;
+import org.sdmodel.pickle.PyTuple;
 import org.sdmodel.testing.TestFiles;
 
 /**
