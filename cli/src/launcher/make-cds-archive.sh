@@ -25,10 +25,15 @@ run convert convert "$testdata/sd1-train.ckpt" -o "$work/c.safetensors" --quiet
 run merge merge "$testdata/merge/a.ckpt" "$testdata/merge/b.safetensors" "$testdata/merge/c.safetensors" \
   -o "$work/m.safetensors" --quiet
 # Not --json: Jackson's printing would add a fifth to the archive, and a JVM maps and relocates all
-# of it on every start. Lines in first-seen order, each once: the dump crashes (JDK 17) on a lambda listed twice, and
-# needs a class listed before the lambdas it defines.
+# of it on every start. Lines in first-seen order, each once: the dump crashes (JDK 17) on a lambda
+# listed twice, and needs a class listed before the lambdas it defines. Newer JDKs (25) number the
+# classes of each list ("id: 945"), so lists of several runs cannot be joined line by line: where
+# the joined list is refused, the archive holds what a prune loads (most of what the others load).
 awk '!seen[$0]++' "$work/prune.classlist" "$work/convert.classlist" "$work/merge.classlist" > "$work/all.classlist"
-"$java" -Xshare:dump -XX:SharedClassListFile="$work/all.classlist" -XX:SharedArchiveFile="$launcher.jsa" \
-  -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$launcher" >"$work/dump.log" 2>&1
+dump() {
+  "$java" -Xshare:dump -XX:SharedClassListFile="$1" -XX:SharedArchiveFile="$launcher.jsa" \
+    -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$launcher" >"$work/dump.log" 2>&1
+}
+dump "$work/all.classlist" || dump "$work/prune.classlist"
 printf '%s\n%s\n' "$java_home" "$launcher" > "$launcher.jsa.for"
 rm -rf "$work"

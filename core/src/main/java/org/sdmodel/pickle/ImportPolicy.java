@@ -308,7 +308,6 @@ public final class ImportPolicy {
         return c;
     }
 
-    /** The non-comment lines of a resource, split on spaces. */
     /**
      * The words of a line, split at runs of whitespace (what {@code split("\\s+")} gives, without
      * compiling a regular expression for each of the lists' 500 lines at start-up).
@@ -331,6 +330,7 @@ public final class ImportPolicy {
         return out.toArray(new String[0]);
     }
 
+    /** The non-comment lines of a resource, split on spaces. */
     private static List<String[]> lines(String resource) {
         List<String[]> out = new ArrayList<>();
         try (InputStream in = ImportPolicy.class.getResourceAsStream(resource)) {
