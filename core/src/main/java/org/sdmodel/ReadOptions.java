@@ -19,8 +19,8 @@ import org.sdmodel.pickle.ImportPolicy;
  *     dangerous is refused with {@link UnsafeModelException} as soon as the import is seen; when
  *     true it is read (inertly) and reported by {@link ModelFile#imports()}, as {@code scan} does
  * @param maxPickleBytes the largest pickle record read into memory
- * @param maxNesting the deepest nesting of containers and the largest pickle stack
- * @param maxMemoEntries the largest memo index a pickle may use
+ * @param maxNesting the deepest nesting of a pickle's marks (containers being built)
+ * @param maxMemoEntries the most entries a pickle's memo, and its stack, may hold
  * @param maxHeaderBytes the largest safetensors JSON header (the reference limit is 100,000,000)
  * @param tempDirectory where a compressed input is decompressed; null for the system default
  * @param importPolicy the allow list and the dangerous list imports are classified by
@@ -51,8 +51,8 @@ public record ReadOptions(
      *     dangerous is refused with {@link UnsafeModelException} as soon as the import is seen; when
      *     true it is read (inertly) and reported by {@link ModelFile#imports()}, as {@code scan} does
      * @param maxPickleBytes the largest pickle record read into memory
-     * @param maxNesting the deepest nesting of containers and the largest pickle stack
-     * @param maxMemoEntries the largest memo index a pickle may use
+     * @param maxNesting the deepest nesting of a pickle's marks (containers being built)
+     * @param maxMemoEntries the most entries a pickle's memo, and its stack, may hold
      * @param maxHeaderBytes the largest safetensors JSON header (the reference limit is 100,000,000)
      * @param tempDirectory where a compressed input is decompressed; null for the system default
      * @param importPolicy the allow list and the dangerous list imports are classified by
@@ -75,8 +75,8 @@ public record ReadOptions(
      *     dangerous is refused with {@link UnsafeModelException} as soon as the import is seen; when
      *     true it is read (inertly) and reported by {@link ModelFile#imports()}, as {@code scan} does
      * @param maxPickleBytes the largest pickle record read into memory
-     * @param maxNesting the deepest nesting of containers and the largest pickle stack
-     * @param maxMemoEntries the largest memo index a pickle may use
+     * @param maxNesting the deepest nesting of a pickle's marks (containers being built)
+     * @param maxMemoEntries the most entries a pickle's memo, and its stack, may hold
      * @param maxHeaderBytes the largest safetensors JSON header (the reference limit is 100,000,000)
      * @param tempDirectory where a compressed input is decompressed; null for the system default
      */

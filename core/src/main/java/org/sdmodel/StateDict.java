@@ -186,7 +186,8 @@ public final class StateDict {
                     @Override
                     public Map.Entry<String, Object> next() {
                         Map.Entry<?, ?> e = it.next();
-                        return Map.entry(p + keyName(e.getKey()), valueOrNone(e.getValue()));
+                        String key = keyName(e.getKey());
+                        return Map.entry(p.isEmpty() ? key : p + key, valueOrNone(e.getValue()));
                     }
                 };
             } else {

@@ -177,10 +177,8 @@ public final class SafetensorsWriter {
     public SafetensorsWriter(Collection<TensorSpec> tensors, Map<String, String> metadata, int minHeaderBytes) {
         List<TensorSpec> ordered = new ArrayList<>(tensors);
         Set<String> names = new HashSet<>();
-        boolean surrogates = false;
         for (TensorSpec t : ordered) {
-            surrogates |= hasSurrogate(t.name);
-            if (t.name.isEmpty() || t.name.equals("__metadata__") || !isValidUnicode(t.name)) {
+            if (t.name.isEmpty() || t.name.equals("__metadata__")) {
                 throw new IllegalArgumentException("a tensor cannot be named " + SafetensorsHeader.quote(t.name)
                         + " in a safetensors file");
             }
@@ -188,18 +186,36 @@ public final class SafetensorsWriter {
                 throw new IllegalArgumentException("two tensors are named " + SafetensorsHeader.quote(t.name));
             }
         }
+        TextScan scan = new TextScan();
         if (metadata != null) {
             for (Map.Entry<String, String> e : metadata.entrySet()) {
                 Objects.requireNonNull(e.getKey(), "metadata key");
                 Objects.requireNonNull(e.getValue(), "metadata value");
-                if (!isValidUnicode(e.getKey()) || !isValidUnicode(e.getValue())) {
+                if ((scan.flags(e.getKey()) & TextScan.UNPAIRED) != 0 || (scan.flags(e.getValue()) & TextScan.UNPAIRED) != 0) {
                     throw new IllegalArgumentException("metadata entry " + SafetensorsHeader.quote(e.getKey())
                             + " is not valid Unicode (unpaired surrogate)");
                 }
             }
         }
-        // without characters beyond U+FFFF, UTF-16 order is code point order, and compareTo is fast
-        ordered.sort(surrogates ? FILE_ORDER : FILE_ORDER_BMP);
+        // Without characters beyond U+FFFF, UTF-16 order is code point order and compareTo is fast:
+        // sorted that way first, and again by code points in the rare case a name has such a character.
+        ordered.sort(FILE_ORDER_BMP);
+        int[] nameFlags = new int[ordered.size()];
+        boolean pairs = false;
+        for (int i = 0; i < ordered.size(); i++) {
+            nameFlags[i] = scan.flags(ordered.get(i).name);
+            if ((nameFlags[i] & TextScan.UNPAIRED) != 0) {
+                throw new IllegalArgumentException("a tensor cannot be named " + SafetensorsHeader.quote(ordered.get(i).name)
+                        + " in a safetensors file");
+            }
+            pairs |= (nameFlags[i] & TextScan.PAIRS) != 0;
+        }
+        if (pairs) {
+            ordered.sort(FILE_ORDER);
+            for (int i = 0; i < ordered.size(); i++) {
+                nameFlags[i] = scan.flags(ordered.get(i).name);
+            }
+        }
 
         long[] begin = new long[ordered.size()];
         long[] sizes = new long[ordered.size()];
@@ -214,7 +230,7 @@ public final class SafetensorsWriter {
             }
         }
 
-        byte[] json = headerJson(ordered, begin, sizes, metadata, minHeaderBytes);
+        byte[] json = headerJson(ordered, nameFlags, begin, sizes, metadata, minHeaderBytes);
         if (json.length > SafetensorsHeader.REFERENCE_MAX_HEADER_BYTES) {
             throw new IllegalArgumentException("the header would be " + json.length + " bytes, more than the "
                     + SafetensorsHeader.REFERENCE_MAX_HEADER_BYTES + " that safetensors readers accept");
@@ -241,7 +257,7 @@ public final class SafetensorsWriter {
         // a class, not a chain of lambdas: each lambda costs the CLI's start-up a generated class
         @Override
         public int compare(TensorSpec a, TensorSpec b) {
-            int byDtype = b.dtype.compareTo(a.dtype);
+            int byDtype = b.dtype.ordinal() - a.dtype.ordinal(); // Enum.compareTo, without its checks
             return byDtype != 0 ? byDtype : compareCodePoints(a.name, b.name);
         }
     };
@@ -250,19 +266,10 @@ public final class SafetensorsWriter {
     private static final Comparator<TensorSpec> FILE_ORDER_BMP = new Comparator<>() {
         @Override
         public int compare(TensorSpec a, TensorSpec b) {
-            int byDtype = b.dtype.compareTo(a.dtype);
+            int byDtype = b.dtype.ordinal() - a.dtype.ordinal(); // Enum.compareTo, without its checks
             return byDtype != 0 ? byDtype : a.name.compareTo(b.name);
         }
     };
-
-    private static boolean hasSurrogate(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (Character.isSurrogate(s.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private static int compareCodePoints(String a, String b) {
         int i = 0;
@@ -279,16 +286,12 @@ public final class SafetensorsWriter {
         return Integer.compare(a.length() - i, b.length() - j);
     }
 
-    private static boolean isValidUnicode(String s) {
-        return SafetensorsHeader.unpairedSurrogate(s) < 0;
-    }
-
     /**
      * The JSON header, padded with spaces to a multiple of 8 bytes. Built as one string and encoded
      * once (the names were checked to be valid Unicode, so UTF-8 encodes them exactly).
      */
-    private static byte[] headerJson(List<TensorSpec> ordered, long[] begin, long[] sizes, Map<String, String> metadata,
-            int minBytes) {
+    private static byte[] headerJson(List<TensorSpec> ordered, int[] nameFlags, long[] begin, long[] sizes,
+            Map<String, String> metadata, int minBytes) {
         StringBuilder out = new StringBuilder(128 + 96 * ordered.size());
         out.append('{');
         boolean first = true;
@@ -313,7 +316,11 @@ public final class SafetensorsWriter {
                 out.append(',');
             }
             first = false;
-            writeString(out, t.name);
+            if ((nameFlags[i] & TextScan.ESCAPES) != 0) {
+                writeString(out, t.name);
+            } else {
+                out.append('"').append(t.name).append('"');
+            }
             out.append(":{\"dtype\":\"").append(t.dtype.safetensorsName()).append("\",\"shape\":[");
             for (int d = 0; d < t.shape.length; d++) {
                 if (d > 0) {
@@ -333,6 +340,45 @@ public final class SafetensorsWriter {
         byte[] p = Arrays.copyOf(json, padded);
         Arrays.fill(p, json.length, padded, (byte) ' ');
         return p;
+    }
+
+    /**
+     * What a string holds that the header must care about, from one pass over its characters:
+     * surrogate pairs (characters beyond U+FFFF, which change the sort), unpaired surrogates
+     * (invalid), characters JSON escapes. The characters are copied into a buffer first, as a
+     * header of a few thousand names is built at start-up, in the interpreter, where a
+     * {@code charAt} per character costs several calls.
+     */
+    private static final class TextScan {
+        static final int PAIRS = 1;
+        static final int UNPAIRED = 2;
+        static final int ESCAPES = 4;
+
+        private char[] buf = new char[128];
+
+        int flags(String s) {
+            int n = s.length();
+            if (n > buf.length) {
+                buf = new char[Math.max(n, 2 * buf.length)];
+            }
+            char[] b = buf;
+            s.getChars(0, n, b, 0);
+            int flags = 0;
+            for (int i = 0; i < n; i++) {
+                char c = b[i];
+                if (c < 0x20 || c == '"' || c == '\\') {
+                    flags |= ESCAPES;
+                } else if (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE) {
+                    if (c <= Character.MAX_HIGH_SURROGATE && i + 1 < n && Character.isLowSurrogate(b[i + 1])) {
+                        flags |= PAIRS;
+                        i++;
+                    } else {
+                        flags |= UNPAIRED;
+                    }
+                }
+            }
+            return flags;
+        }
     }
 
     /** A JSON string as serde_json writes it: escaping only quote, backslash and C0 controls. */

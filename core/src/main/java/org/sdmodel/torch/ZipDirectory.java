@@ -131,7 +131,7 @@ final class ZipDirectory {
         ByteBuffer cd = readAt(ch, cdOffset, (int) cdSize);
         // one buffer for every local header: direct, so a read is one copy (a checkpoint has thousands)
         ByteBuffer local = ByteBuffer.allocateDirect(LOCAL_HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        Map<String, Entry> entries = new LinkedHashMap<>();
+        Map<String, Entry> entries = new LinkedHashMap<>((int) Math.min(count, 1 << 16) * 4 / 3 + 1);
         List<Entry> all = new ArrayList<>();
         int p = 0;
         for (long i = 0; i < count; i++) {
@@ -150,7 +150,7 @@ final class ZipDirectory {
             if (next > cdSize) {
                 throw new ZipFormatException("central directory entry " + i + " runs past the directory");
             }
-            String name = new String(bytes(cd, p + CENTRAL_HEADER_SIZE, nameLen), StandardCharsets.UTF_8);
+            String name = new String(cd.array(), cd.arrayOffset() + p + CENTRAL_HEADER_SIZE, nameLen, StandardCharsets.UTF_8);
             // ZIP64 extra field: the 64-bit values, in this order, for each 32-bit field that is 0xFFFFFFFF.
             int e = p + CENTRAL_HEADER_SIZE + nameLen;
             int extraEnd = e + extraLen;
@@ -219,7 +219,9 @@ final class ZipDirectory {
 
     private static void checkNoOverlap(Map<String, Entry> entries) throws ZipFormatException {
         List<Entry> sorted = new ArrayList<>(entries.values());
-        sorted.sort(Comparator.comparingLong(Entry::headerOffset));
+        if (!inHeaderOrder(sorted)) { // a zip is written in order, so this sort is rarely needed
+            sorted.sort(Comparator.comparingLong(Entry::headerOffset));
+        }
         for (int i = 1; i < sorted.size(); i++) {
             Entry a = sorted.get(i - 1);
             Entry b = sorted.get(i);
@@ -227,6 +229,15 @@ final class ZipDirectory {
                 throw new ZipFormatException("entries '" + a.name() + "' and '" + b.name() + "' overlap");
             }
         }
+    }
+
+    private static boolean inHeaderOrder(List<Entry> entries) {
+        for (int i = 1; i < entries.size(); i++) {
+            if (entries.get(i - 1).headerOffset() > entries.get(i).headerOffset()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long need8(ByteBuffer b, int q, int end, String name) throws ZipFormatException {
@@ -238,12 +249,6 @@ final class ZipDirectory {
             throw new ZipFormatException("the ZIP64 field of '" + name + "' holds a size beyond 2^63");
         }
         return v;
-    }
-
-    private static byte[] bytes(ByteBuffer b, int at, int len) {
-        byte[] out = new byte[len];
-        b.get(at, out);
-        return out;
     }
 
     static ByteBuffer readAt(FileChannel ch, long offset, int length) throws IOException {

@@ -19,7 +19,9 @@ import org.sdmodel.pickle.PickleException;
  */
 final class PickleStack {
     private final ReadOptions options;
-    private final ArrayList<Object> items = new ArrayList<>();
+    // A plain array, not an ArrayList: these run a few times per opcode, interpreted at start-up.
+    private Object[] items;
+    private int size;
     private int[] marks = new int[16];
     private int markCount;
     // Memo indices are any unsigned 32-bit number (LONG_BINPUT) or text; only the count is limited.
@@ -32,33 +34,37 @@ final class PickleStack {
 
     PickleStack(ReadOptions options) {
         this.options = options;
+        this.items = new Object[Math.max(0, Math.min(64, options.maxMemoEntries()))];
     }
 
     void push(Object o) throws MemoryLimitException {
-        if (items.size() >= options.maxMemoEntries()) {
-            throw new MemoryLimitException("pickle stack size", items.size() + 1L, options.maxMemoEntries());
+        if (size == items.length) {
+            if (size >= options.maxMemoEntries()) {
+                throw new MemoryLimitException("pickle stack size", size + 1L, options.maxMemoEntries());
+            }
+            items = Arrays.copyOf(items, (int) Math.min(2L * size, options.maxMemoEntries()));
         }
-        items.add(o);
+        items[size++] = o;
     }
 
     /** The top item; the items below the top mark are out of reach, as in CPython. */
     Object peek(String op) throws PickleException {
-        int top = items.size() - 1;
+        int top = size - 1;
         if (top < 0 || markCount > 0 && top < marks[markCount - 1]) {
             throw new PickleException(op + " on an empty stack (corrupt pickle)");
         }
-        return items.get(top);
+        return items[top];
     }
 
     Object pop(String op) throws PickleException {
         Object o = peek(op);
-        items.remove(items.size() - 1);
+        items[--size] = null;
         return o;
     }
 
     /** {@code POP}: with nothing above the top mark, CPython discards the mark itself. */
     void popItemOrMark() throws PickleException {
-        if (markCount > 0 && items.size() == marks[markCount - 1]) {
+        if (markCount > 0 && size == marks[markCount - 1]) {
             dropMark("POP");
         } else {
             pop("POP");
@@ -72,36 +78,35 @@ final class PickleStack {
         if (markCount == marks.length) {
             marks = Arrays.copyOf(marks, marks.length * 2);
         }
-        marks[markCount++] = items.size();
+        marks[markCount++] = size;
     }
 
     /** How many items are above the top mark (all items if there is none). */
     int itemsAboveMark() {
-        return items.size() - (markCount > 0 ? marks[markCount - 1] : 0);
+        return size - (markCount > 0 ? marks[markCount - 1] : 0);
     }
 
     /** Pops everything above the top mark, and the mark; returns what was above it. */
     List<Object> popMark(String op) throws PickleException {
-        int from = topMark(op);
-        List<Object> above = items.subList(from, items.size());
-        List<Object> out = new ArrayList<>(above);
-        above.clear();
-        return out;
+        return new ArrayList<>(Arrays.asList(popMarkArray(op)));
     }
 
     /** {@link #popMark} as an array. */
     Object[] popMarkArray(String op) throws PickleException {
         int from = topMark(op);
-        List<Object> above = items.subList(from, items.size());
-        Object[] out = above.toArray();
-        above.clear();
+        Object[] out = Arrays.copyOfRange(items, from, size);
+        truncate(from);
         return out;
     }
 
     /** Pops everything above the top mark, and the mark, keeping nothing. */
     void dropMark(String op) throws PickleException {
-        int from = topMark(op);
-        items.subList(from, items.size()).clear();
+        truncate(topMark(op));
+    }
+
+    private void truncate(int newSize) {
+        Arrays.fill(items, newSize, size, null);
+        size = newSize;
     }
 
     private int topMark(String op) throws PickleException {

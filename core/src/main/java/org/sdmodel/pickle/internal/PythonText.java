@@ -1,6 +1,7 @@
 package org.sdmodel.pickle.internal;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import org.sdmodel.pickle.PickleException;
 
 /**
@@ -20,8 +21,18 @@ final class PythonText {
      * fail; an encoded surrogate (ED A0-BF xx) fails unless {@code surrogatepass}.
      */
     static String utf8(byte[] b, boolean surrogatepass, String what) throws PickleException {
+        int ascii = 0;
+        while (ascii < b.length && b[ascii] >= 0) {
+            ascii++;
+        }
+        if (ascii == b.length) {
+            // the common case (every tensor name): one copy instead of a char at a time, as this
+            // runs at start-up, before the JIT has compiled it
+            return new String(b, StandardCharsets.ISO_8859_1);
+        }
         StringBuilder sb = new StringBuilder(b.length);
-        int i = 0;
+        sb.append(new String(b, 0, ascii, StandardCharsets.ISO_8859_1));
+        int i = ascii;
         while (i < b.length) {
             int c = b[i] & 0xFF;
             if (c < 0x80) {

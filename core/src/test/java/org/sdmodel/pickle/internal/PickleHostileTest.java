@@ -195,6 +195,23 @@ class PickleHostileTest {
     }
 
     @Test
+    void theStackHoldsAtMostTheLimitWhateverItsArraysSize() throws IOException {
+        // the stack is an array that grows: the limit must hold below, at and past its first size (64)
+        for (int limit : new int[] {0, 1, 10, 63, 64, 65, 200}) {
+            ReadOptions small = new ReadOptions(false, 1L << 30, 100, limit, 1000, null);
+            byte[] full = PickleBuilder.protocol(4).op('(').repeat('N', limit).op('l').stop().bytes();
+            byte[] over = PickleBuilder.protocol(4).op('(').repeat('N', limit + 1).op('l').stop().bytes();
+            if (limit > 0) {
+                assertEquals(limit, ((List<?>) new PickleMachine(PickleInput.of(full), PickleHooks.NONE, small, "x").load())
+                        .size());
+            }
+            MemoryLimitException e = assertThrows(MemoryLimitException.class,
+                    () -> new PickleMachine(PickleInput.of(over), PickleHooks.NONE, small, "x").load());
+            assertEquals(limit + 1L, e.claimed(), "limit " + limit);
+        }
+    }
+
+    @Test
     void addItemsOnAFrozensetIsRefused() {
         byte[] pkl = PickleBuilder.protocol(4).op('(').op(0x91).op('(').integer(1).op(0x90).stop().bytes();
         PickleException e = assertThrows(PickleException.class,
