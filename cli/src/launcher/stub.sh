@@ -33,8 +33,8 @@ esac
 # classes sdmodel loads: start-up maps it instead of parsing and verifying them (make-cds-archive.sh).
 # It stands in for the JDK's own archive, and a JVM that cannot use it starts with no archive at all,
 # slower than without it: so it is given only to the JDK that made it, unchanged since (its
-# libjvm.so not newer than the archive), running this launcher file where it was built
-# (sdmodel.jsa.for names both). The -Xlog options keep a JVM that still rejects it quiet.
+# libjvm.so not newer than the archive), running this launcher file (by any path: a link to it
+# will do; sdmodel.jsa.for names both). The -Xlog options keep a JVM that still rejects it quiet.
 CDS=
 if [ -r "$0.jsa" ] && { read -r CDS_JDK && read -r CDS_LAUNCHER; } < "$0.jsa.for" 2>/dev/null \
     && [ -f "$CDS_JDK/lib/server/libjvm.so" ] && [ ! "$CDS_JDK/lib/server/libjvm.so" -nt "$0.jsa" ]; then
@@ -42,10 +42,8 @@ if [ -r "$0.jsa" ] && { read -r CDS_JDK && read -r CDS_LAUNCHER; } < "$0.jsa.for
     /*) CDS_JAVA=$JAVA ;;
     *) CDS_JAVA=$(command -v "$JAVA") ;;
   esac
-  [ "$CDS_JAVA" = "$CDS_JDK/bin/java" ] || CDS_JAVA=$(readlink -f "$CDS_JAVA" 2>/dev/null) || CDS_JAVA=
-  CDS_SELF=$0
-  [ "$CDS_SELF" = "$CDS_LAUNCHER" ] || CDS_SELF=$(readlink -f "$0" 2>/dev/null) || CDS_SELF=
-  if [ "$CDS_JAVA" = "$CDS_JDK/bin/java" ] && [ "$CDS_SELF" = "$CDS_LAUNCHER" ]; then
+  # -ef: the same file, through any symbolic links (two runs of readlink -f cost 10 ms of start-up)
+  if [ "$CDS_JAVA" -ef "$CDS_JDK/bin/java" ] && [ "$0" -ef "$CDS_LAUNCHER" ]; then
     CDS="-XX:SharedArchiveFile=$0.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
   fi
 fi

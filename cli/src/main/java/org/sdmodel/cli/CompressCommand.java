@@ -6,71 +6,64 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.io.AtomicOutput;
 import org.sdmodel.zstd.ZstdFiles;
 import org.sdmodel.zstd.ZstdResult;
 import org.sdmodel.zstd.ZstdSettings;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code sdmodel compress}: a file to FILE.zst, checked by decompressing it again. */
-@Command(name = "compress", mixinStandardHelpOptions = true,
-        description = "Compress files with zstd (multi-threaded, with a checksum and the size in the frame "
+final class CompressCommand implements Callable<Integer> {
+    final CommandSpec spec = CommandSpecs.command(this, "compress",
+            "Compress files with zstd (multi-threaded, with a checksum and the size in the frame "
                 + "header), for archiving or moving them; every sdmodel command reads the result as it is. "
                 + "The output is decompressed again and compared with the input (SHA-256) before it appears. "
-                + "Default output: FILE.zst.")
-final class CompressCommand implements Callable<Integer> {
+                + "Default output: FILE.zst.");
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to compress (any file; model files are what it is tuned for).")
-    List<Path> inputs;
+    private final Arg<List<Path>> inputs = CommandSpecs.parameters(spec, Path.class, PositionalParamSpec.builder()
+            .paramLabel("FILE").arity("1..*").description("Files to compress (any file; model files are what it is tuned for)."));
 
-    @Option(names = {"-l", "--level"}, paramLabel = "N", defaultValue = "" + ZstdSettings.DEFAULT_LEVEL,
-            description = "zstd level, 1 (fastest) to 19 (smallest). Default: ${DEFAULT-VALUE} (see the README for measurements).")
-    int level;
+    private final Arg<Integer> level = CommandSpecs.option(spec, int.class, OptionSpec.builder("-l", "--level")
+            .paramLabel("N").defaultValue("" + ZstdSettings.DEFAULT_LEVEL)
+            .description("zstd level, 1 (fastest) to 19 (smallest). Default: ${DEFAULT-VALUE} (see the README for measurements)."));
 
-    @Option(names = "--threads", paramLabel = "N", description = "Compression threads (default: cores, at most 4).")
-    Integer threads;
+    private final Arg<Integer> threads = CommandSpecs.option(spec, Integer.class, OptionSpec.builder("--threads")
+            .paramLabel("N").description("Compression threads (default: cores, at most 4)."));
 
-    @Option(names = "--long", paramLabel = "WINDOWLOG", arity = "0..1", fallbackValue = "27",
-            preprocessor = OptionalNumber.class,
-            description = "Long-distance matching over a 2^WINDOWLOG-byte window (default ${FALLBACK-VALUE}, 128 MiB; at most 30):"
-                    + " finds repeats far apart, such as duplicated tensors. Readers need the same window in memory.")
-    Integer longWindowLog;
+    private final Arg<Integer> longWindowLog = CommandSpecs.option(spec, Integer.class, OptionSpec.builder("--long")
+            .paramLabel("WINDOWLOG").arity("0..1").fallbackValue("27").preprocessor(new OptionalNumber())
+            .description("Long-distance matching over a 2^WINDOWLOG-byte window (default ${FALLBACK-VALUE}, 128 MiB; at most 30):"
+                    + " finds repeats far apart, such as duplicated tensors. Readers need the same window in memory."));
 
-    @Mixin
-    OutputOptions outputs;
-
-    @Spec
-    CommandSpec spec;
+    private final OutputOptions outputs = new OutputOptions(spec);
 
     @Override
     public Integer call() throws CliException {
         ZstdSettings settings;
         try {
-            settings = ZstdSettings.defaults().withLevel(level);
-            if (threads != null) {
-                settings = settings.withWorkers(threads);
+            settings = ZstdSettings.defaults().withLevel(level.get());
+            if (threads.get() != null) {
+                settings = settings.withWorkers(threads.get());
             }
-            if (longWindowLog != null) {
-                settings = settings.withLongWindowLog(longWindowLog);
+            if (longWindowLog.get() != null) {
+                settings = settings.withLongWindowLog(longWindowLog.get());
             }
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         ZstdSettings chosen = settings;
-        try (RunOutputs run = RunOutputs.prepare(spec, inputs, outputs.output, false, input -> List.of(target(input)))) {
-            return EachInput.run(spec, inputs, outputs.json, input -> compress(input, chosen));
+        try (RunOutputs run = RunOutputs.prepare(spec, inputs.get(), outputs.output(), false, input -> List.of(target(input)))) {
+            return EachInput.run(spec, inputs.get(), outputs.json(), input -> compress(input, chosen));
         }
     }
 
     /** FILE -> FILE.zst beside it, or in the -o folder, or -o itself. */
     private Path target(Path input) {
-        return OutputPaths.resolveName(input, outputs.output, input.getFileName() + ".zst");
+        return OutputPaths.resolveName(input, outputs.output(), input.getFileName() + ".zst");
     }
 
     private ObjectNode compress(Path input, ZstdSettings settings) throws CliException {
@@ -83,14 +76,14 @@ final class CompressCommand implements Callable<Integer> {
             throw Failures.reading(input, e);
         }
         Path target = target(input);
-        OutputPaths.check(input, target, outputs.force);
+        OutputPaths.check(input, target, outputs.force());
         long start = System.nanoTime();
         ZstdResult result;
-        try (AtomicOutput out = AtomicOutput.create(target, outputs.force)) {
+        try (AtomicOutput out = AtomicOutput.create(target, outputs.force())) {
             try (ProgressBar bar = bar(target.getFileName() + " (zstd " + settings.level() + ")", Files.size(input))) {
                 result = ZstdFiles.compress(input, out.channel(), settings, bar::advance);
             }
-            if (!outputs.noSync) {
+            if (!outputs.noSync()) {
                 out.channel().force(false);
             }
             ZstdResult back;
@@ -103,7 +96,7 @@ final class CompressCommand implements Callable<Integer> {
             if (!back.sameContent(result)) {
                 throw new CliException(ExitCode.OUTPUT_FAILED, target + ": self-check: the output does not decompress to the input");
             }
-            out.commit(!outputs.noSync);
+            out.commit(!outputs.noSync());
         } catch (IOException e) {
             throw Failures.writing(target, e);
         }
@@ -113,7 +106,7 @@ final class CompressCommand implements Callable<Integer> {
         s.put("threads", settings.workers());
         s.put("long_window_log", settings.longWindowLog());
         s.put("verified", true);
-        if (!outputs.json) {
+        if (!outputs.json()) {
             ZstdCommands.print(spec.commandLine().getOut(), input, target, result, seconds, true,
                     String.format(java.util.Locale.ROOT, "zstd level %d, %.1f%% of the input; round trip verified",
                             settings.level(), 100 * result.ratio()));

@@ -7,40 +7,33 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.sdmodel.ModelFormatException;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.io.AtomicOutput;
 import org.sdmodel.io.InsufficientSpaceException;
 import org.sdmodel.io.TemporaryFile;
 import org.sdmodel.zstd.ZstdFiles;
 import org.sdmodel.zstd.ZstdFrameHeader;
 import org.sdmodel.zstd.ZstdResult;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code sdmodel decompress}: FILE.zst to FILE, checksum verified, atomically. */
-@Command(name = "decompress", mixinStandardHelpOptions = true,
-        description = "Decompress zstd files (any zstd file: several frames, --long windows up to 31). Each "
+final class DecompressCommand implements Callable<Integer> {
+    final CommandSpec spec = CommandSpecs.command(this, "decompress",
+            "Decompress zstd files (any zstd file: several frames, --long windows up to 31). Each "
                 + "frame's checksum and declared size are verified when the file has them, before the output "
                 + "appears; corrupt or truncated input writes nothing. Default output: FILE without .zst. "
-                + "(Other sdmodel commands read X.ckpt.zst directly; this is for other tools.)")
-final class DecompressCommand implements Callable<Integer> {
+                + "(Other sdmodel commands read X.ckpt.zst directly; this is for other tools.)");
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "zstd files to decompress.")
-    List<Path> inputs;
+    private final Arg<List<Path>> inputs = CommandSpecs.parameters(spec, Path.class, PositionalParamSpec.builder()
+            .paramLabel("FILE").arity("1..*").description("zstd files to decompress."));
 
-    @Mixin
-    OutputOptions outputs;
-
-    @Spec
-    CommandSpec spec;
+    private final OutputOptions outputs = new OutputOptions(spec);
 
     @Override
     public Integer call() throws CliException {
-        try (RunOutputs run = RunOutputs.prepare(spec, inputs, outputs.output, false, this::candidates)) {
-            return EachInput.run(spec, inputs, outputs.json, input -> decompress(input));
+        try (RunOutputs run = RunOutputs.prepare(spec, inputs.get(), outputs.output(), false, this::candidates)) {
+            return EachInput.run(spec, inputs.get(), outputs.json(), input -> decompress(input));
         }
     }
 
@@ -64,7 +57,7 @@ final class DecompressCommand implements Callable<Integer> {
             throw Failures.reading(input, e);
         }
         Path target = target(input);
-        OutputPaths.check(input, target, outputs.force);
+        OutputPaths.check(input, target, outputs.force());
         if (header.hasContentSize()) {
             try {
                 TemporaryFile.requireSpace(target.toAbsolutePath().getParent(), header.contentSize(), target.getFileName().toString());
@@ -76,7 +69,7 @@ final class DecompressCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         ZstdResult result;
-        try (AtomicOutput out = AtomicOutput.create(target, outputs.force)) {
+        try (AtomicOutput out = AtomicOutput.create(target, outputs.force())) {
             try (ProgressBar bar = bar(target.getFileName().toString(), compressedSize)) {
                 result = ZstdFiles.decompress(input, out.channel(), bar::advance);
             } catch (ModelFormatException e) {
@@ -88,14 +81,14 @@ final class DecompressCommand implements Callable<Integer> {
                 throw new CliException(ExitCode.OUTPUT_FAILED, target + ": self-check: the written file has "
                         + out.channel().size() + " bytes, " + result.uncompressedBytes() + " were decompressed");
             }
-            out.commit(!outputs.noSync);
+            out.commit(!outputs.noSync());
         } catch (IOException e) {
             throw Failures.writing(target, e);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         ObjectNode s = ZstdCommands.summary(input, target, result, seconds);
         s.put("checksum_verified", header.checksum());
-        if (!outputs.json) {
+        if (!outputs.json()) {
             ZstdCommands.print(spec.commandLine().getOut(), input, target, result, seconds, false,
                     header.checksum() ? "zstd checksum verified"
                             : "the file has no zstd checksum: its structure and size were checked, its content could not be");
@@ -107,13 +100,13 @@ final class DecompressCommand implements Callable<Integer> {
     private Path target(Path input) throws CliException {
         String name = input.getFileName().toString();
         boolean zst = name.endsWith(".zst") && name.length() > 4;
-        if (outputs.output != null && !outputs.output.isFolder()) {
-            return outputs.output.path();
+        if (outputs.output() != null && !outputs.output().isFolder()) {
+            return outputs.output().path();
         }
         if (!zst) {
             throw new CliException(ExitCode.USAGE, input + ": the name does not end in .zst: name the output with -o");
         }
-        return OutputPaths.resolveName(input, outputs.output, OutputPaths.withoutZst(input));
+        return OutputPaths.resolveName(input, outputs.output(), OutputPaths.withoutZst(input));
     }
 
     private ProgressBar bar(String label, long total) {

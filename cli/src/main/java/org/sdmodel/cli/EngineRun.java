@@ -21,15 +21,21 @@ final class EngineRun {
     private EngineRun() {
     }
 
+    /** Adds {@code --threads}, the engine's worker threads, to a command that runs the engine on many tensors. */
+    static CommandSpecs.Arg<Integer> threadsOption(picocli.CommandLine.Model.CommandSpec command) {
+        return CommandSpecs.option(command, Integer.class, picocli.CommandLine.Model.OptionSpec.builder("--threads")
+                .paramLabel("N").description("Worker threads (default: one per processor, at most 8)."));
+    }
+
     /**
-     * The engine's options (not the CLI's {@code WriteOptions} mixin) for a command's flags; an
+     * The engine's options (not the CLI's {@code WriteOptions}) for a command's flags; an
      * output named {@code *.zst} is compressed even without {@code --zstd}.
      */
     static WriteOptions options(org.sdmodel.cli.WriteOptions write, Path output, int threads,
             org.sdmodel.engine.WriteProgress progress) {
-        WriteOptions o = WriteOptions.defaults().withOverwrite(write.out.force).withVerify(write.verify)
-                .withThreads(threads).withProgress(progress).withSync(!write.out.noSync);
-        Integer zstdLevel = write.zstd;
+        WriteOptions o = WriteOptions.defaults().withOverwrite(write.out.force()).withVerify(write.verify())
+                .withThreads(threads).withProgress(progress).withSync(!write.out.noSync());
+        Integer zstdLevel = write.zstd();
         if (zstdLevel != null || output.getFileName().toString().endsWith(".zst")) {
             o = o.withZstd(ZstdSettings.defaults().withWorkers(threads)
                     .withLevel(zstdLevel == null ? ZstdSettings.DEFAULT_LEVEL : zstdLevel));

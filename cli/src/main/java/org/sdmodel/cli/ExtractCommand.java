@@ -11,55 +11,52 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ReadOptions;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.component.ComponentPlanner;
 import org.sdmodel.component.ComponentType;
 import org.sdmodel.engine.WriteResult;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code sdmodel extract}: one component of a checkpoint, as a file of its own. */
-@Command(name = "extract", mixinStandardHelpOptions = true,
-        description = "Write one component of a checkpoint as a file of its own, with the key layout standalone files "
+final class ExtractCommand implements Callable<Integer> {
+    final CommandSpec spec = CommandSpecs.command(this, "extract",
+            "Write one component of a checkpoint as a file of its own, with the key layout standalone files "
                 + "of that kind have. vae: as the web UI's models/VAE files (first_stage_model.X as X); the default "
                 + "<stem>.vae.safetensors beside the checkpoint is the VAE the web UI pairs with it. unet: as ComfyUI's "
                 + "ModelSave writes it (model.diffusion_model.* unchanged). text-encoder: one file per text encoder, "
                 + "as ComfyUI's CLIPSave writes it (<stem>.clip_l / .clip_h / .clip_g.safetensors; OpenCLIP converted "
-                + "to the transformers layout). Dtypes are kept.")
-final class ExtractCommand implements Callable<Integer> {
+                + "to the transformers layout). Dtypes are kept.");
 
-    @Parameters(paramLabel = "MODEL", description = "The checkpoint.")
-    Path model;
+    private final Arg<Path> model = CommandSpecs.parameter(spec, Path.class, PositionalParamSpec.builder()
+            .paramLabel("MODEL").description("The checkpoint."));
 
-    @Option(names = {"-c", "--component"}, required = true, paramLabel = "PART", converter = ComponentConverter.class,
-            description = "vae, unet or text-encoder.")
-    ComponentType component;
+    private final Arg<ComponentType> component = CommandSpecs.option(spec, ComponentType.class,
+            OptionSpec.builder("-c", "--component").required(true).paramLabel("PART").converters(new ComponentConverter())
+                    .description("vae, unet or text-encoder."));
 
-    @Option(names = "--dry-run", description = "Show what would be written; write nothing.")
-    boolean dryRun;
+    private final Arg<Boolean> dryRun = CommandSpecs.flag(spec, OptionSpec.builder("--dry-run")
+            .description("Show what would be written; write nothing."));
 
-    @Mixin
-    WriteOptions write;
-
-    @Spec
-    CommandSpec spec;
+    private final WriteOptions write = new WriteOptions(spec);
 
     @Override
     public Integer call() throws Exception {
-        PruneCommand.checkZstdLevel(spec, write.zstd);
+        Path model = this.model.get();
+        ComponentType component = this.component.get();
+        boolean dryRun = this.dryRun.get();
+        PruneCommand.checkZstdLevel(spec, write.zstd());
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        OutputTarget target = write.out.output;
+        OutputTarget target = write.out.output();
         if (target != null && !target.isFolder()) {
             OutputPaths.refuseTorchName(target.path());
         }
         try (RunOutputs made = RunOutputs.prepare(spec, List.of(model), target, dryRun, input -> List.of());
-                ModelFile in = open(made.pendingFolder() != null ? null : OutputPaths.folder(model, target))) {
+                ModelFile in = open(model, made.pendingFolder() != null ? null : OutputPaths.folder(model, target))) {
             ImportWarnings.print(err, model, in);
             List<ComponentPlanner.Extraction> parts;
             try {
@@ -75,9 +72,9 @@ final class ExtractCommand implements Callable<Integer> {
             }
             List<Path> outputs = new ArrayList<>();
             for (ComponentPlanner.Extraction x : parts) {
-                Path output = OutputPaths.resolve(model, write.out.output,
-                        "." + x.name() + (write.zstd != null ? ".safetensors.zst" : ".safetensors"));
-                OutputPaths.check(model, output, write.out.force || dryRun, made.pendingFolder());
+                Path output = OutputPaths.resolve(model, write.out.output(),
+                        "." + x.name() + (write.zstd() != null ? ".safetensors.zst" : ".safetensors"));
+                OutputPaths.check(model, output, write.out.force() || dryRun, made.pendingFolder());
                 outputs.add(output);
             }
             ArrayNode summaries = Json.array();
@@ -97,7 +94,7 @@ final class ExtractCommand implements Callable<Integer> {
                 s.put("output_tensor_bytes", x.plan().outputTensorBytes());
                 x.leftOut().forEach(s.putArray("left_out")::add);
                 if (dryRun) {
-                    if (!write.out.json) {
+                    if (!write.out.json()) {
                         out.printf("%s -> %s (dry run: nothing written)%n", model, output);
                         x.plan().entries().forEach(e -> out.printf("  %s %s%s = %s%n", e.name(), e.dtype(),
                                 java.util.Arrays.toString(e.shape()), e.expr()));
@@ -108,17 +105,17 @@ final class ExtractCommand implements Callable<Integer> {
                 int threads = org.sdmodel.engine.WriteOptions.defaults().threads();
                 WriteResult r = EngineRun.write(x.plan(), output, EngineRun.options(write, output, threads,
                         new EngineProgress(err, output.getFileName().toString(),
-                                !write.out.quiet && !write.out.json && ProgressBar.terminal())), model.toString());
+                                !write.out.quiet() && !write.out.json() && ProgressBar.terminal())), model.toString());
                 s.put("output_bytes", r.fileBytes());
                 s.put("seconds", r.totalNanos() / 1e9);
                 EngineRun.putPhases(s, java.util.Map.of(), r, 0);
-                if (!write.out.json) {
+                if (!write.out.json()) {
                     out.printf(Locale.ROOT, "%s -> %s%n  %s: %d tensors, %s in %.1f s%s%n", model, output, x.name(),
                             x.plan().entries().size(), Sizes.human(r.fileBytes()), r.totalNanos() / 1e9,
                             x.leftOut().isEmpty() ? "" : "; left out: " + String.join(", ", x.leftOut()));
                 }
             }
-            if (write.out.json) {
+            if (write.out.json()) {
                 out.println(Json.write(summaries));
             }
             return ExitCode.OK;
@@ -126,7 +123,7 @@ final class ExtractCommand implements Callable<Integer> {
     }
 
     /** Opens the model; a zstd-compressed one is decompressed into {@code folder} (null: the system's temporary folder). */
-    private ModelFile open(Path folder) throws CliException {
+    private static ModelFile open(Path model, Path folder) throws CliException {
         try {
             return ModelFile.open(model, ReadOptions.defaults().withTempDirectory(folder));
         } catch (Exception e) {

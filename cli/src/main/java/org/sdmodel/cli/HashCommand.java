@@ -1,66 +1,60 @@
 package org.sdmodel.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.hash.ModelHashes;
 import org.sdmodel.inspect.KnownModel;
 import org.sdmodel.inspect.KnownModels;
 import org.sdmodel.webui.WebUiException;
 import org.sdmodel.webui.WebUiHashCache;
 import org.sdmodel.webui.WebUiLayout;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code sdmodel hash}: the hashes the web UI and model sites name a file by. */
-@Command(name = "hash", mixinStandardHelpOptions = true,
-        description = "Hash files the way the Stable Diffusion web UI and model sites do: the full sha256, autov1 "
+final class HashCommand implements Callable<Integer> {
+    final CommandSpec spec = CommandSpecs.command(this, "hash",
+            "Hash files the way the Stable Diffusion web UI and model sites do: the full sha256, autov1 "
                 + "(the web UI's old model hash), autov2 (the short hash shown beside a checkpoint), autov3 "
                 + "(safetensors only: the hash of everything after the header, which survives metadata "
                 + "edits). Names official releases by their sha256. With --webui, records each hash in the "
                 + "web UI's cache.json under the key the web UI itself uses (checkpoints, LoRAs, embeddings), so "
-                + "that it does not hash the file again (run it while the web UI is stopped).")
-final class HashCommand implements Callable<Integer> {
+                + "that it does not hash the file again (run it while the web UI is stopped).");
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Files to hash (any file; autov3 needs safetensors).")
-    List<Path> files;
+    private final Arg<List<Path>> files = CommandSpecs.parameters(spec, Path.class, PositionalParamSpec.builder()
+            .paramLabel("FILE").arity("1..*").description("Files to hash (any file; autov3 needs safetensors)."));
 
-    @Option(names = "--json", description = "Print JSON: an array with one object per file (also for one file).")
-    boolean json;
+    private final Arg<Boolean> json = CommandSpecs.flag(spec, OptionSpec.builder("--json")
+            .description("Print JSON: an array with one object per file (also for one file)."));
 
-    @Option(names = "--webui", paramLabel = "DIR",
-            description = "The web UI's folder: record each hash in its cache.json (in its data folder), as the web UI"
+    private final Arg<Path> webui = CommandSpecs.option(spec, Path.class, OptionSpec.builder("--webui").paramLabel("DIR")
+            .description("The web UI's folder: record each hash in its cache.json (in its data folder), as the web UI"
                     + " records it: checkpoint/<path in the checkpoint folder>, lora/<name> (addnet hash for"
-                    + " .safetensors), textual_inversion/<name>. Files in none of its model folders are refused.")
-    Path webui;
+                    + " .safetensors), textual_inversion/<name>. Files in none of its model folders are refused."));
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
-    boolean quiet;
-
-    @Spec
-    CommandSpec spec;
+    private final Arg<Boolean> quiet = CommandSpecs.flag(spec, OptionSpec.builder("-q", "--quiet").description("No progress bar."));
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         WebUiLayout layout = null;
-        if (webui != null) {
-            if (!Files.isDirectory(webui)) {
-                throw new ParameterException(spec.commandLine(), "--webui: " + webui + " is not a folder");
+        if (webui.get() != null) {
+            if (!Files.isDirectory(webui.get())) {
+                throw new ParameterException(spec.commandLine(), "--webui: " + webui.get() + " is not a folder");
             }
-            layout = WebUiReport.layout(spec, webui);
+            layout = WebUiReport.layout(spec, webui.get());
             try {
                 layout.check(layout.cacheFile());
             } catch (WebUiException e) {
@@ -73,10 +67,10 @@ final class HashCommand implements Callable<Integer> {
         }
         ArrayNode all = Json.array();
         int worst = ExitCode.OK;
-        for (Path file : files) {
+        for (Path file : files.get()) {
             try {
                 ObjectNode r = hashOne(file, layout, err);
-                if (json) {
+                if (json.get()) {
                     all.add(r);
                 } else {
                     printText(out, r);
@@ -86,7 +80,7 @@ final class HashCommand implements Callable<Integer> {
                 worst = Math.max(worst, e.exitCode());
             }
         }
-        if (json) {
+        if (json.get()) {
             out.println(Json.write(all));
         }
         out.flush();
@@ -113,7 +107,7 @@ final class HashCommand implements Callable<Integer> {
         try {
             mtime = WebUiHashCache.mtime(file);
             try (ProgressBar bar = new ProgressBar(err, file.getFileName().toString(), Files.size(file),
-                    !quiet && !json && ProgressBar.terminal())) {
+                    !quiet.get() && !json.get() && ProgressBar.terminal())) {
                 hashes = ModelHashes.compute(file, bar::advance);
             }
             if (WebUiHashCache.mtime(file) != mtime) {

@@ -14,6 +14,7 @@ import org.sdmodel.ModelFile;
 import org.sdmodel.ReadOptions;
 import org.sdmodel.StateDict;
 import org.sdmodel.Tensor;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.convert.Precision;
 import org.sdmodel.hash.ModelHashes;
 import org.sdmodel.inspect.Architecture;
@@ -26,45 +27,39 @@ import org.sdmodel.inspect.TopLevelEntry;
 import org.sdmodel.pickle.ImportSafety;
 import org.sdmodel.pickle.PickleImport;
 import org.sdmodel.webui.WebUiLayout;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code sdmodel inspect}: what a model file is and holds. */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Show what a model file is and holds: its architecture (and the keys that decide it), "
+final class InspectCommand implements Callable<Integer> {
+    final CommandSpec spec = CommandSpecs.command(this, "inspect",
+            "Show what a model file is and holds: its architecture (and the keys that decide it), "
                 + "components, training baggage (EMA copies, optimizer state), what prune would write, "
                 + "format, tensors, metadata. Reads no tensor data (except CLIP's 77 position ids), so it "
-                + "takes seconds on any file.")
-final class InspectCommand implements Callable<Integer> {
+                + "takes seconds on any file.");
 
-    @Parameters(paramLabel = "FILE", arity = "1..*", description = "Model files (.ckpt, .pt, .pth, .bin, .safetensors),"
-            + " or a web UI folder: shows where that web UI keeps checkpoints, VAEs, LoRAs, embeddings and its hash"
-            + " cache, and why (which flag of COMMANDLINE_ARGS, from which file and line).")
-    List<Path> files;
+    private final Arg<List<Path>> files = CommandSpecs.parameters(spec, Path.class, PositionalParamSpec.builder()
+            .paramLabel("FILE").arity("1..*").description("Model files (.ckpt, .pt, .pth, .bin, .safetensors),"
+                    + " or a web UI folder: shows where that web UI keeps checkpoints, VAEs, LoRAs, embeddings and its hash"
+                    + " cache, and why (which flag of COMMANDLINE_ARGS, from which file and line)."));
 
-    @Option(names = "--json", description = "Print JSON: an array with one object per file (also for one file).")
-    boolean json;
+    private final Arg<Boolean> json = CommandSpecs.flag(spec, OptionSpec.builder("--json")
+            .description("Print JSON: an array with one object per file (also for one file)."));
 
-    @Option(names = "--tensors", description = "List every tensor (name, dtype, shape).")
-    boolean listTensors;
+    private final Arg<Boolean> listTensors = CommandSpecs.flag(spec, OptionSpec.builder("--tensors")
+            .description("List every tensor (name, dtype, shape)."));
 
-    @Option(names = "--hash", description = "Also hash the whole file (slow on big files): names official releases"
-            + " and their prediction type.")
-    boolean hash;
+    private final Arg<Boolean> hash = CommandSpecs.flag(spec, OptionSpec.builder("--hash")
+            .description("Also hash the whole file (slow on big files): names official releases and their prediction type."));
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress bar (with --hash, or for a .zst input).")
-    boolean quiet;
-
-    @Spec
-    CommandSpec spec;
+    private final Arg<Boolean> quiet = CommandSpecs.flag(spec, OptionSpec.builder("-q", "--quiet")
+            .description("No progress bar (with --hash, or for a .zst input)."));
 
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        return EachInput.run(spec, files, json, file -> {
+        return EachInput.run(spec, files.get(), json.get(), file -> {
             if (Files.isDirectory(file)) {
                 WebUiLayout layout;
                 try {
@@ -73,21 +68,21 @@ final class InspectCommand implements Callable<Integer> {
                     throw new CliException(ExitCode.INVALID_INPUT, file + ": is a folder, and not a web UI folder"
                             + " (inspect reads model files, or shows a web UI's folders)", e);
                 }
-                if (!json) {
+                if (!json.get()) {
                     WebUiReport.print(out, layout);
                 }
                 return WebUiReport.json(layout);
             }
-            try (ModelFile model = Inputs.open(file, ReadOptions.defaults(), spec.commandLine().getErr(), !quiet && !json)) {
+            try (ModelFile model = Inputs.open(file, ReadOptions.defaults(), spec.commandLine().getErr(), !quiet.get() && !json.get())) {
                 ImportWarnings.print(spec.commandLine().getErr(), file, model);
                 String mismatch = OutputPaths.extensionMismatch(file, model.format());
                 if (mismatch != null) {
                     spec.commandLine().getErr().println("sdmodel: warning: " + mismatch);
                 }
-                ModelHashes hashes = hash ? hash(file) : null;
+                ModelHashes hashes = hash.get() ? hash(file) : null;
                 ModelInspection inspection = Inspector.inspect(model, hashes == null ? null : hashes.sha256());
                 ObjectNode report = report(model, inspection, hashes);
-                if (!json) {
+                if (!json.get()) {
                     printText(out, model, inspection, report);
                 }
                 return report;
@@ -100,7 +95,7 @@ final class InspectCommand implements Callable<Integer> {
     private ModelHashes hash(Path file) throws java.io.IOException {
         PrintWriter err = spec.commandLine().getErr();
         try (ProgressBar bar = new ProgressBar(err, "hashing " + file.getFileName(), Files.size(file),
-                !quiet && !json && ProgressBar.terminal())) {
+                !quiet.get() && !json.get() && ProgressBar.terminal())) {
             return ModelHashes.compute(file, bar::advance);
         }
     }
@@ -195,7 +190,7 @@ final class InspectCommand implements Callable<Integer> {
         for (ImportSafety s : ImportSafety.values()) {
             imports.put(s.label(), model.imports().stream().filter(x -> x.safety() == s).count());
         }
-        if (listTensors) {
+        if (listTensors.get()) {
             ArrayNode list = r.putArray("tensor_list");
             for (Map.Entry<String, Tensor> e : sd.tensors().entrySet()) {
                 ObjectNode t = list.addObject();
@@ -330,7 +325,7 @@ final class InspectCommand implements Callable<Integer> {
                     r.get("imports").get("allowed").asLong(), r.get("imports").get("not-allowed").asLong(),
                     r.get("imports").get("dangerous").asLong());
         }
-        if (listTensors) {
+        if (listTensors.get()) {
             out.println("  tensors:");
             for (Map.Entry<String, Tensor> e : sd.tensors().entrySet()) {
                 out.printf(Locale.ROOT, "    %s %s%n", e.getKey(), Tensor.describe(e.getValue()));

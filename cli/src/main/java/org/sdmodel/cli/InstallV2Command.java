@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.sdmodel.ModelFormatException;
 import org.sdmodel.UnsafeModelException;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.download.DownloadException;
 import org.sdmodel.download.DownloadListener;
 import org.sdmodel.download.Downloader;
@@ -21,79 +22,72 @@ import org.sdmodel.webui.V2Download;
 import org.sdmodel.webui.V2Installer;
 import org.sdmodel.webui.WebUiException;
 import org.sdmodel.webui.WebUiLayout;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgGroupSpec;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code sdmodel install-v2}: an SD 2.x checkpoint and its inference config, into the web UI. */
-@Command(name = "install-v2", mixinStandardHelpOptions = true,
-        description = "Install a Stable Diffusion 2.x checkpoint (768-v-ema.ckpt) into the AUTOMATIC1111 web UI: the "
+final class InstallV2Command implements Callable<Integer> {
+    final CommandSpec spec = CommandSpecs.command(this, "install-v2",
+            "Install a Stable Diffusion 2.x checkpoint (768-v-ema.ckpt) into the AUTOMATIC1111 web UI: the "
                 + "checkpoint into the folder the web UI lists (--ckpt-dir from its COMMANDLINE_ARGS, else "
                 + "models/Stable-diffusion), and beside it the inference config renamed after it (768-v-ema.yaml), which "
                 + "is how the web UI finds it. A checkpoint already in that folder gets only its config. Without the "
                 + "right config SD 2.0 768-v renders noise or fails to load. Everything is checked first; a failure "
                 + "leaves the folder as it was. Without a checkpoint found (or with --url), it is downloaded into the "
                 + "checkpoint folder through <name>.part, resumed by the next run if the connection fails, and checked "
-                + "before it becomes the checkpoint.")
-final class InstallV2Command implements Callable<Integer> {
+                + "before it becomes the checkpoint.");
 
-    @Parameters(paramLabel = "CKPT", arity = "0..1",
-            description = "The checkpoint (default: 768-v-ema.ckpt in the current folder, else in $HOME/Downloads, "
-                    + "else the official release is downloaded).")
-    Path checkpoint;
+    private final Arg<Path> checkpoint = CommandSpecs.parameter(spec, Path.class, PositionalParamSpec.builder()
+            .paramLabel("CKPT").arity("0..1")
+            .description("The checkpoint (default: 768-v-ema.ckpt in the current folder, else in $HOME/Downloads, "
+                    + "else the official release is downloaded)."));
 
-    @Option(names = "--url", paramLabel = "URL",
-            description = "Download the checkpoint from this address (a mirror, a fine-tune) instead of using a local file; "
-                    + "its last part names the file (.ckpt or .safetensors).")
-    String url;
+    private final Arg<String> url = CommandSpecs.option(spec, String.class, OptionSpec.builder("--url").paramLabel("URL")
+            .description("Download the checkpoint from this address (a mirror, a fine-tune) instead of using a local file; "
+                    + "its last part names the file (.ckpt or .safetensors)."));
 
-    @Option(names = "--sha256", paramLabel = "HEX",
-            description = "The sha256 the download must have (official releases are checked without it).")
-    String sha256;
+    private final Arg<String> sha256 = CommandSpecs.option(spec, String.class, OptionSpec.builder("--sha256").paramLabel("HEX")
+            .description("The sha256 the download must have (official releases are checked without it)."));
 
-    @Option(names = "--webui", paramLabel = "DIR", description = "The web UI folder (default: the current folder).")
-    Path webui;
+    private final Arg<Path> webui = CommandSpecs.option(spec, Path.class, OptionSpec.builder("--webui").paramLabel("DIR")
+            .description("The web UI folder (default: the current folder)."));
 
-    @Option(names = "--config", paramLabel = "YAML",
-            description = "Install this config instead of the one the checkpoint's prediction type calls for (checked, then"
+    private final Arg<Path> config = CommandSpecs.option(spec, Path.class, OptionSpec.builder("--config").paramLabel("YAML")
+            .description("Install this config instead of the one the checkpoint's prediction type calls for (checked, then"
                     + " copied byte for byte). " + InferenceConfig.EPS_NAME + " or " + InferenceConfig.V_NAME
-                    + " alone, when no such file exists here, means sdmodel's copy of that Stability AI config.")
-    Path config;
+                    + " alone, when no such file exists here, means sdmodel's copy of that Stability AI config."));
 
-    @ArgGroup(exclusive = true)
-    Placement placement;
+    // --move and --link: one or the other (an exclusive group), or neither (copy)
+    private final OptionSpec moveOption = CommandSpecs.flagBuilder(OptionSpec.builder("--move"))
+            .description("Move the checkpoint instead of copying it.").build();
+    private final OptionSpec linkOption = CommandSpecs.flagBuilder(OptionSpec.builder("--link"))
+            .description("Hard-link the checkpoint instead of copying it (same file system).").build();
 
-    static final class Placement {
-        @Option(names = "--move", description = "Move the checkpoint instead of copying it.")
-        boolean move;
-
-        @Option(names = "--link", description = "Hard-link the checkpoint instead of copying it (same file system).")
-        boolean link;
+    {
+        spec.addArgGroup(ArgGroupSpec.builder().exclusive(true).multiplicity("0..1")
+                .addArg(moveOption).addArg(linkOption).build());
     }
 
-    @Option(names = "--prune", description = "Install the pruned fp16 safetensors (<stem>.safetensors) instead of the checkpoint.")
-    boolean prune;
+    private final Arg<Boolean> move = CommandSpecs.arg(moveOption); // null unless the group was given
+    private final Arg<Boolean> link = CommandSpecs.arg(linkOption);
 
-    @Option(names = "--ema", paramLabel = "POLICY", description = "With --prune: use (default) swaps the EMA weights in,"
-            + " drop keeps the training weights, keep keeps both.")
-    EmaPolicy ema;
+    private final Arg<Boolean> prune = CommandSpecs.flag(spec, OptionSpec.builder("--prune")
+            .description("Install the pruned fp16 safetensors (<stem>.safetensors) instead of the checkpoint."));
 
-    @Option(names = "--force", description = "Replace different files already installed under the same names.")
-    boolean force;
+    private final Arg<EmaPolicy> ema = CommandSpecs.option(spec, EmaPolicy.class, OptionSpec.builder("--ema")
+            .paramLabel("POLICY").description("With --prune: use (default) swaps the EMA weights in,"
+                    + " drop keeps the training weights, keep keeps both."));
 
-    @Option(names = "--dry-run", description = "Check everything, show the web UI's folders and why, say what would be"
-            + " installed; change nothing.")
-    boolean dryRun;
+    private final Arg<Boolean> force = CommandSpecs.flag(spec, OptionSpec.builder("--force")
+            .description("Replace different files already installed under the same names."));
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress bars.")
-    boolean quiet;
+    private final Arg<Boolean> dryRun = CommandSpecs.flag(spec, OptionSpec.builder("--dry-run")
+            .description("Check everything, show the web UI's folders and why, say what would be installed; change nothing."));
 
-    @Spec
-    CommandSpec spec;
+    private final Arg<Boolean> quiet = CommandSpecs.flag(spec, OptionSpec.builder("-q", "--quiet").description("No progress bars."));
 
     /** The official release's address; tests point it at a local server. */
     static URI officialUrl = URI.create(V2Installer.OFFICIAL_URL);
@@ -107,37 +101,38 @@ final class InstallV2Command implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Path cwd = Path.of("").toAbsolutePath();
-        Path dir = webui != null ? webui : cwd;
-        V2Installer.Mode mode = placement == null ? V2Installer.Mode.COPY
-                : placement.move ? V2Installer.Mode.MOVE : V2Installer.Mode.LINK;
-        if (prune && placement != null) {
+        Path dir = webui.get() != null ? webui.get() : cwd;
+        boolean moved = Boolean.TRUE.equals(move.get());
+        boolean placed = moved || Boolean.TRUE.equals(link.get());
+        V2Installer.Mode mode = !placed ? V2Installer.Mode.COPY : moved ? V2Installer.Mode.MOVE : V2Installer.Mode.LINK;
+        if (prune.get() && placed) {
             throw new ParameterException(spec.commandLine(), "--prune writes a new file; it cannot be combined with --move or --link");
         }
-        if (ema != null && !prune) {
+        if (ema.get() != null && !prune.get()) {
             throw new ParameterException(spec.commandLine(), "--ema applies only with --prune (the checkpoint is otherwise"
                     + " installed as it is)");
         }
-        URI download = url == null ? null : parseUrl(url);
-        if (download != null && checkpoint != null) {
+        URI download = url.get() == null ? null : parseUrl(url.get());
+        if (download != null && checkpoint.get() != null) {
             throw new ParameterException(spec.commandLine(), "give a checkpoint or --url, not both");
         }
-        if (sha256 != null && !sha256.matches("[0-9a-fA-F]{64}")) {
-            throw new ParameterException(spec.commandLine(), "--sha256: not a sha256 (64 hex digits): " + sha256);
+        if (sha256.get() != null && !sha256.get().matches("[0-9a-fA-F]{64}")) {
+            throw new ParameterException(spec.commandLine(), "--sha256: not a sha256 (64 hex digits): " + sha256.get());
         }
-        if (sha256 != null && checkpoint != null) {
+        if (sha256.get() != null && checkpoint.get() != null) {
             throw new ParameterException(spec.commandLine(),
                     "--sha256 checks a download; a local checkpoint is identified by its own sha256");
         }
         WebUiLayout layout = WebUiReport.layout(spec, dir);
-        boolean bars = !quiet && ProgressBar.terminal();
+        boolean bars = !quiet.get() && ProgressBar.terminal();
         V2Installer.Progress progress = (label, total) -> {
             ProgressBar bar = new ProgressBar(err, label, total, bars);
             return bar::advance;
         };
-        EmaPolicy emaPolicy = ema == null ? EmaPolicy.USE : ema;
+        EmaPolicy emaPolicy = ema.get() == null ? EmaPolicy.USE : ema.get();
         V2Installer.Result r;
         try {
-            Path ckpt = checkpoint;
+            Path ckpt = checkpoint.get();
             if (ckpt == null && download == null) {
                 try {
                     ckpt = V2Installer.findDefaultCheckpoint(cwd, Main.environment(spec).home());
@@ -151,7 +146,7 @@ final class InstallV2Command implements Callable<Integer> {
                 }
             }
             if (download != null) {
-                if (placement != null) {
+                if (placed) {
                     throw new ParameterException(spec.commandLine(),
                             "--move and --link place a local checkpoint; a download is always moved into place");
                 }
@@ -162,13 +157,13 @@ final class InstallV2Command implements Callable<Integer> {
                         + V2Installer.OFFICIAL_URL + ")");
             }
             r = new V2Installer().install(
-                    new V2Installer.Request(ckpt, layout, config, mode, prune, emaPolicy, force, dryRun), progress);
+                    new V2Installer.Request(ckpt, layout, config.get(), mode, prune.get(), emaPolicy, force.get(), dryRun.get()), progress);
         } catch (WebUiException e) {
             throw WebUiReport.failure(e);
         } catch (CliException | ParameterException e) {
             throw e;
         } catch (Exception e) {
-            throw Failures.reading(checkpoint != null ? checkpoint : Path.of(V2Installer.DEFAULT_NAME), e);
+            throw Failures.reading(checkpoint.get() != null ? checkpoint.get() : Path.of(V2Installer.DEFAULT_NAME), e);
         }
         report(r, layout, out);
         return ExitCode.OK;
@@ -190,7 +185,7 @@ final class InstallV2Command implements Callable<Integer> {
     /** Downloads into the checkpoint folder's .part, then installs it (see {@link V2Download}). */
     private int downloadAndInstall(URI download, WebUiLayout layout, EmaPolicy emaPolicy, PrintWriter out, PrintWriter err,
             boolean bars, V2Installer.Progress progress) throws Exception {
-        V2Download.Plan plan = V2Download.plan(download, layout, sha256, force);
+        V2Download.Plan plan = V2Download.plan(download, layout, sha256.get(), force.get());
         if (Downloader.proxyCredentialsIn(environment)
                 && System.getProperty("jdk.http.auth.tunneling.disabledSchemes") == null) {
             // Java refuses Basic credentials for a proxy's https tunnel unless told otherwise; a
@@ -199,14 +194,14 @@ final class InstallV2Command implements Callable<Integer> {
         }
         Downloader downloader = downloaderSettings.get().environment(environment).build();
         String route = downloader.route(download);
-        out.printf("%s %s%n  into %s%s%n", dryRun ? "would download" : "downloading", download, plan.part(),
+        out.printf("%s %s%n  into %s%s%n", dryRun.get() ? "would download" : "downloading", download, plan.part(),
                 route.startsWith("through") ? "\n  " + route : "");
         plan.release().ifPresent(k -> out.printf("  checked against the sha256 of the official %s%n", k.fileName()));
-        if (sha256 != null) {
-            out.printf("  checked against the sha256 %s%n", sha256.toLowerCase(Locale.ROOT));
+        if (sha256.get() != null) {
+            out.printf("  checked against the sha256 %s%n", sha256.get().toLowerCase(Locale.ROOT));
         }
         out.flush();
-        if (dryRun) {
+        if (dryRun.get()) {
             printFolders(layout, out);
             out.printf("would install %s%nwould install %s%n(dry run: nothing downloaded, nothing changed)%n", plan.target(),
                     plan.target().resolveSibling(stem(plan.target().getFileName().toString()) + ".yaml"));
@@ -214,8 +209,8 @@ final class InstallV2Command implements Callable<Integer> {
         }
         V2Download.Outcome outcome;
         try (DownloadBar bar = new DownloadBar(err, plan.target().getFileName().toString(), bars)) {
-            outcome = V2Download.run(plan, new V2Installer.Request(null, layout, config, V2Installer.Mode.MOVE, prune, emaPolicy,
-                    force, false), downloader, bar, new V2Installer(), progress);
+            outcome = V2Download.run(plan, new V2Installer.Request(null, layout, config.get(), V2Installer.Mode.MOVE, prune.get(), emaPolicy,
+                    force.get(), false), downloader, bar, new V2Installer(), progress);
         } catch (WebUiException e) {
             throw WebUiReport.failure(e);
         } catch (InsufficientSpaceException e) {
@@ -259,7 +254,7 @@ final class InstallV2Command implements Callable<Integer> {
             out.printf("checkpoint: SD 2.x, not an official release (sha256 %s)%n", r.sha256());
         }
         out.printf("prediction: %s (%s)%n", r.prediction().type().label(), r.prediction().basis());
-        if (dryRun) {
+        if (dryRun.get()) {
             printFolders(layout, out);
         } else {
             out.printf("folder:     %s (%s)%n", r.folder().path(), r.folder().why());
@@ -273,7 +268,7 @@ final class InstallV2Command implements Callable<Integer> {
         }
         if (r.alreadyInstalled()) {
             out.printf("already installed: %s and %s hold the same content; nothing to do%n", r.checkpointTarget(), r.configTarget());
-        } else if (dryRun) {
+        } else if (dryRun.get()) {
             if (!r.configOnly()) {
                 out.printf("would install %s%n", r.checkpointTarget());
             }
@@ -284,7 +279,7 @@ final class InstallV2Command implements Callable<Integer> {
             }
             out.printf("installed %s (%s)%n", r.configTarget(), r.config());
         }
-        if (!dryRun) {
+        if (!dryRun.get()) {
             boolean v = r.prediction().type() != PredictionType.EPS;
             int size = r.known().map(k -> k.resolution()).orElse(v ? 768 : 512);
             out.printf("In the web UI, choose '%s' in the Stable Diffusion checkpoint list (reload it with the refresh button),%n"

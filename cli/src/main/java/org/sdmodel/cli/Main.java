@@ -2,37 +2,35 @@ package org.sdmodel.cli;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import org.sdmodel.webui.WebUiLayout;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import org.sdmodel.cli.CommandSpecs.Arg;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.ScopeType;
 
 /**
  * The {@code sdmodel} command. {@link #main} only exits with what {@link #run} returns, so every
  * command can be run and tested in-process. Exit codes are those of {@link ExitCode}.
  */
-@Command(name = "sdmodel",
-        mixinStandardHelpOptions = true,
-        versionProvider = Main.Version.class,
-        description = "Read, prune and install Stable Diffusion model files (PyTorch .ckpt/.pt/.pth/.bin and .safetensors).",
-        footerHeading = "%nExit codes:%n",
-        footer = {
+public final class Main implements Runnable {
+
+    private final CommandSpec spec = CommandSpecs.command(this, "sdmodel",
+            "Read, prune and install Stable Diffusion model files (PyTorch .ckpt/.pt/.pth/.bin and .safetensors).");
+
+    private final Arg<Boolean> debug = CommandSpecs.flag(spec, OptionSpec.builder("--debug").scopeType(ScopeType.INHERIT)
+            .description("Show stack traces of errors."));
+
+    {
+        spec.versionProvider(new Version());
+        spec.usageMessage().footerHeading("%nExit codes:%n").footer(
             "  0  success",
             "  1  an input is missing, unreadable or not a valid model file",
             "  2  usage error, or an output exists and --force was not given",
             "  3  refused as unsafe (a dangerous pickle import), or scan found one",
-            "  4  the output could not be written (no space, no permission)"
-        })
-public final class Main implements Runnable {
-
-    @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Show stack traces of errors.")
-    boolean debug;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+            "  4  the output could not be written (no space, no permission)");
+    }
 
     private WebUiLayout.Environment environment = WebUiLayout.Environment.current();
 
@@ -59,24 +57,28 @@ public final class Main implements Runnable {
     }
 
     /**
-     * The subcommands by name, in the order help lists them. Only the one being run is built:
-     * picocli reads a command's annotations by reflection when the command is added, which cost
-     * about 0.1 s of start-up for the seven that a run does not use.
+     * The subcommands' names, in the order help lists them. Only the one being run is built (see
+     * {@link #command}), and built without reflection (see {@link CommandSpecs}).
      */
-    private static final Map<String, Class<?>> COMMANDS = new LinkedHashMap<>();
+    private static final List<String> COMMANDS = List.of("inspect", "hash", "convert", "prune", "merge", "extract", "scan",
+            "install-v2", "compress", "decompress", "help");
 
-    static {
-        COMMANDS.put("inspect", InspectCommand.class);
-        COMMANDS.put("hash", HashCommand.class);
-        COMMANDS.put("convert", ConvertCommand.class);
-        COMMANDS.put("prune", PruneCommand.class);
-        COMMANDS.put("merge", MergeCommand.class);
-        COMMANDS.put("extract", ExtractCommand.class);
-        COMMANDS.put("scan", ScanCommand.class);
-        COMMANDS.put("install-v2", InstallV2Command.class);
-        COMMANDS.put("compress", CompressCommand.class);
-        COMMANDS.put("decompress", DecompressCommand.class);
-        COMMANDS.put("help", CommandLine.HelpCommand.class);
+    /** A new command named {@code name}, for {@link CommandLine#addSubcommand(String, Object)}. */
+    private static Object command(String name) {
+        switch (name) {
+            case "inspect": return new InspectCommand().spec;
+            case "hash": return new HashCommand().spec;
+            case "convert": return new ConvertCommand().spec;
+            case "prune": return new PruneCommand().spec;
+            case "merge": return new MergeCommand().spec;
+            case "extract": return new ExtractCommand().spec;
+            case "scan": return new ScanCommand().spec;
+            case "install-v2": return new InstallV2Command().spec;
+            case "compress": return new CompressCommand().spec;
+            case "decompress": return new DecompressCommand().spec;
+            case "help": return CommandLine.HelpCommand.class; // picocli's own, read from its annotations
+            default: throw new IllegalArgumentException(name);
+        }
     }
 
     /** Runs sdmodel writing to the given streams; returns the exit code. */
@@ -95,13 +97,13 @@ public final class Main implements Runnable {
         PrintWriter err = ProgressBar.endingLines(rawErr);
         Main main = new Main();
         main.environment = environment;
-        CommandLine cl = new CommandLine(main);
+        CommandLine cl = new CommandLine(main.spec);
         // Settings below reach the subcommands added before them, so add these first.
         String named = commandName(args);
-        for (Map.Entry<String, Class<?>> c : COMMANDS.entrySet()) {
+        for (String name : COMMANDS) {
             // "help", no command, an unknown one or an @argument file: all, for listings and suggestions
-            if (named == null || named.equals("help") || !COMMANDS.containsKey(named) || named.equals(c.getKey())) {
-                cl.addSubcommand(c.getKey(), c.getValue());
+            if (named == null || named.equals("help") || !COMMANDS.contains(named) || named.equals(name)) {
+                cl.addSubcommand(name, command(name));
             }
         }
         cl.setOut(out);
@@ -128,7 +130,7 @@ public final class Main implements Runnable {
                 message = Failures.describe(ex);
             }
             cmd.getErr().println("sdmodel: " + message);
-            if (main.debug) {
+            if (main.debug.get()) {
                 ex.printStackTrace(cmd.getErr());
             }
             cmd.getErr().flush();
@@ -152,7 +154,7 @@ public final class Main implements Runnable {
 
     /** True when {@code --debug} was given (it is inherited: before or after the command's name). */
     static boolean debug(CommandLine.Model.CommandSpec spec) {
-        return spec.root().userObject() instanceof Main main && main.debug;
+        return spec.root().userObject() instanceof Main main && main.debug.get();
     }
 
     /**
@@ -169,7 +171,7 @@ public final class Main implements Runnable {
         }
         String nearest = null;
         int best = Integer.MAX_VALUE;
-        for (String name : COMMANDS.keySet()) {
+        for (String name : COMMANDS) {
             int d = name.startsWith(typed) && typed.length() >= 2 ? 0 : editDistance(typed, name);
             if (d < best) {
                 best = d;
@@ -180,7 +182,7 @@ public final class Main implements Runnable {
         if (nearest != null && best <= Math.max(1, Math.min(2, typed.length() / 3))) {
             return message + "; did you mean '" + nearest + "'?";
         }
-        return message + "; the commands are " + String.join(", ", COMMANDS.keySet());
+        return message + "; the commands are " + String.join(", ", COMMANDS);
     }
 
     /** Edits (insert, delete, replace, swap two neighbours) that turn {@code a} into {@code b}. */

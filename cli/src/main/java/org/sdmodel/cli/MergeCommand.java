@@ -8,12 +8,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.PatternSyntaxException;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ReadOptions;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.component.ComponentPlanner;
 import org.sdmodel.component.VaeFile;
 import org.sdmodel.engine.TensorPlan;
@@ -25,97 +26,87 @@ import org.sdmodel.merge.MergeMethod;
 import org.sdmodel.merge.MergeOptions;
 import org.sdmodel.merge.MergePlan;
 import org.sdmodel.merge.MergePlanner;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code sdmodel merge}: the web UI's Checkpoint Merger, bit for bit, in bounded memory. */
-@Command(name = "merge", mixinStandardHelpOptions = true,
-        description = "Merge checkpoints exactly as the AUTOMATIC1111 web UI's Checkpoint Merger tab does (the same "
+final class MergeCommand implements Callable<Integer> {
+    final CommandSpec spec = CommandSpecs.command(this, "merge",
+            "Merge checkpoints exactly as the AUTOMATIC1111 web UI's Checkpoint Merger tab does (the same "
                 + "tensors, bit for bit, and the same metadata and recipe), streaming instead of loading the models "
                 + "into memory. A B: weighted sum, A * (1 - M) + B * M; A B C: add difference, A + (B - C) * M; "
                 + "A alone with --method no-interpolation (to bake a VAE, save as float16, discard weights). Default "
                 + "output: the web UI's name ('0.7(a) + 0.3(b).safetensors') beside A; A's <stem>.yaml config, if "
-                + "any, is copied beside the output.")
-final class MergeCommand implements Callable<Integer> {
+                + "any, is copied beside the output.");
 
-    @Parameters(paramLabel = "MODEL", arity = "1..3", description = "A, then B, then C (.ckpt, .pt, .safetensors, .zst).")
-    List<Path> models;
+    private final Arg<List<Path>> models = CommandSpecs.parameters(spec, Path.class, PositionalParamSpec.builder()
+            .paramLabel("MODEL").arity("1..3").description("A, then B, then C (.ckpt, .pt, .safetensors, .zst)."));
 
-    @Option(names = "--method", paramLabel = "METHOD", converter = MethodConverter.class,
-            description = "weighted-sum, add-difference or no-interpolation. Default: by the number of models (2, 3, 1).")
-    MergeMethod method;
+    private final Arg<MergeMethod> method = CommandSpecs.option(spec, MergeMethod.class, OptionSpec.builder("--method")
+            .paramLabel("METHOD").converters(new MethodConverter())
+            .description("weighted-sum, add-difference or no-interpolation. Default: by the number of models (2, 3, 1)."));
 
-    @Option(names = {"-m", "--multiplier"}, paramLabel = "M", defaultValue = "0.3",
-            description = "M, from 0 (A) to 1. Default: ${DEFAULT-VALUE}, as the web UI's slider.")
-    double multiplier;
+    private final Arg<Double> multiplier = CommandSpecs.option(spec, double.class, OptionSpec.builder("-m", "--multiplier")
+            .paramLabel("M").defaultValue("0.3").description("M, from 0 (A) to 1. Default: ${DEFAULT-VALUE}, as the web UI's slider."));
 
-    @Option(names = "--save-as-half", description = "Convert float32 results to float16 (the web UI's \"Save as float16\").")
-    boolean saveAsHalf;
+    private final Arg<Boolean> saveAsHalf = CommandSpecs.flag(spec, OptionSpec.builder("--save-as-half")
+            .description("Convert float32 results to float16 (the web UI's \"Save as float16\")."));
 
-    @Option(names = "--discard", paramLabel = "REGEX",
-            description = "Leave out the tensors whose name this Python regular expression finds (re.search).")
-    String discard;
+    private final Arg<String> discard = CommandSpecs.option(spec, String.class, OptionSpec.builder("--discard")
+            .paramLabel("REGEX")
+            .description("Leave out the tensors whose name this Python regular expression finds (re.search)."));
 
-    @Option(names = "--dry-run", description = "Show what would be merged, kept and dropped; write nothing (and hash nothing).")
-    boolean dryRun;
+    private final Arg<Boolean> dryRun = CommandSpecs.flag(spec, OptionSpec.builder("--dry-run")
+            .description("Show what would be merged, kept and dropped; write nothing (and hash nothing)."));
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: one per processor, at most 8).")
-    Integer threads;
+    private final Arg<Integer> threads = EngineRun.threadsOption(spec);
 
-    @Mixin
-    WriteOptions write;
+    private final WriteOptions write = new WriteOptions(spec);
 
-    @Mixin
-    SurgeryOptions surgery;
-
-    @Spec
-    CommandSpec spec;
+    private final SurgeryOptions surgery = new SurgeryOptions(spec);
 
     /** The options the merge was planned with. */
     private MergeOptions resolved;
 
     @Override
     public Integer call() throws Exception {
-        MergeMethod m = method != null ? method
-                : models.size() == 1 ? MergeMethod.NO_INTERPOLATION : models.size() == 2 ? MergeMethod.WEIGHTED_SUM
+        MergeMethod m = method.get() != null ? method.get()
+                : models.get().size() == 1 ? MergeMethod.NO_INTERPOLATION : models.get().size() == 2 ? MergeMethod.WEIGHTED_SUM
                 : MergeMethod.ADD_DIFFERENCE;
-        if (models.size() != m.models()) {
+        if (models.get().size() != m.models()) {
             throw new ParameterException(spec.commandLine(), m.label() + " takes " + m.models()
                     + (m.models() == 1 ? " model (A)" : m.models() == 2 ? " models (A B)" : " models (A B C)")
-                    + ", not " + models.size());
+                    + ", not " + models.get().size());
         }
-        if (threads != null && threads < 1) {
+        if (threads.get() != null && threads.get() < 1) {
             throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
         }
-        PruneCommand.checkZstdLevel(spec, write.zstd);
+        PruneCommand.checkZstdLevel(spec, write.zstd());
         MergeOptions options;
         try {
-            options = new MergeOptions(m, multiplier, saveAsHalf, null, discard, surgery.fixClip, "");
+            options = new MergeOptions(m, multiplier.get(), saveAsHalf.get(), null, discard.get(), surgery.fixClip(), "");
         } catch (PatternSyntaxException e) {
             throw new ParameterException(spec.commandLine(), "--discard: invalid regular expression: " + e.getDescription());
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--multiplier: " + e.getMessage());
         }
-        int workers = threads != null ? threads : org.sdmodel.engine.WriteOptions.defaults().threads();
+        int workers = threads.get() != null ? threads.get() : org.sdmodel.engine.WriteOptions.defaults().threads();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        OutputTarget target = write.out.output;
+        OutputTarget target = write.out.output();
         if (target != null && !target.isFolder()) {
             OutputPaths.refuseTorchName(target.path());
         }
         List<ModelFile> opened = new ArrayList<>();
         // one output, whatever the number of models: -o DIR/ is made here (and removed if nothing is written)
-        try (RunOutputs made = RunOutputs.prepare(spec, List.of(models.get(0)), target, dryRun, input -> List.of())) {
+        try (RunOutputs made = RunOutputs.prepare(spec, List.of(models.get().get(0)), target, dryRun.get(), input -> List.of())) {
             // a compressed input is decompressed where the output goes (the system's temporary folder in a dry run)
-            Path folder = made.pendingFolder() != null ? null : OutputPaths.folder(models.get(0), target);
+            Path folder = made.pendingFolder() != null ? null : OutputPaths.folder(models.get().get(0), target);
             long started = System.nanoTime();
             List<MergeInput> inputs = new ArrayList<>();
-            for (Path p : models) {
+            for (Path p : models.get()) {
                 ModelFile f = open(p, folder);
                 opened.add(f);
                 ImportWarnings.print(err, p, f);
@@ -133,12 +124,12 @@ final class MergeCommand implements Callable<Integer> {
             MergePlan plan = plan(inputs, options);
             Path output = output(plan);
             for (Path p : plan.tensors().inputs()) {
-                OutputPaths.check(p, output, write.out.force || dryRun, made.pendingFolder());
+                OutputPaths.check(p, output, write.out.force() || dryRun.get(), made.pendingFolder());
             }
             ObjectNode summary = summary(plan, output);
-            if (dryRun) {
+            if (dryRun.get()) {
                 summary.put("output_exists", Files.exists(output));
-                if (!write.out.json) {
+                if (!write.out.json()) {
                     printDryRun(out, plan, output);
                 } else {
                     out.println(Json.write(Json.array().add(summary)));
@@ -154,7 +145,7 @@ final class MergeCommand implements Callable<Integer> {
                 files.add(in.file());
             }
             MergeOptions planned0 = options;
-            HashWait wait = new HashWait(err, !write.out.quiet && !write.out.json && ProgressBar.terminal());
+            HashWait wait = new HashWait(err, !write.out.quiet() && !write.out.json() && ProgressBar.terminal());
             WriteResult result;
             Map<String, String> metadata;
             long hashNanos;
@@ -173,7 +164,7 @@ final class MergeCommand implements Callable<Integer> {
                 result = EngineRun.write(tensors, output,
                         EngineRun.options(write, output, workers,
                                 new EngineProgress(err, output.getFileName().toString(),
-                                        !write.out.quiet && !write.out.json && ProgressBar.terminal())),
+                                        !write.out.quiet() && !write.out.json() && ProgressBar.terminal())),
                         labelled());
                 metadata = last.get(0);
                 hashNanos = hashes.nanos();
@@ -188,7 +179,7 @@ final class MergeCommand implements Callable<Integer> {
             summary.put("hashing_seconds", hashNanos / 1e9);
             ObjectNode md = summary.putObject("metadata");
             metadata.forEach(md::put);
-            if (write.out.json) {
+            if (write.out.json()) {
                 out.println(Json.write(Json.array().add(summary)));
             } else {
                 printSummary(out, err, plan, output, result);
@@ -208,7 +199,7 @@ final class MergeCommand implements Callable<Integer> {
         } catch (MergeException e) {
             throw new CliException(ExitCode.INVALID_INPUT, "cannot merge " + labelled() + ": " + e.getMessage(), e);
         } catch (java.io.IOException e) {
-            throw Failures.reading(models.get(0), e);
+            throw Failures.reading(models.get().get(0), e);
         }
     }
 
@@ -263,27 +254,27 @@ final class MergeCommand implements Callable<Integer> {
     private String labelled() {
         StringBuilder s = new StringBuilder();
         String[] names = {"A", "B", "C"};
-        for (int i = 0; i < models.size(); i++) {
-            s.append(i == 0 ? "" : " with ").append(models.get(i)).append(" (").append(names[i]).append(')');
+        for (int i = 0; i < models.get().size(); i++) {
+            s.append(i == 0 ? "" : " with ").append(models.get().get(i)).append(" (").append(names[i]).append(')');
         }
         return s.toString();
     }
 
     /** -o as a file, else the web UI's default name in -o's folder or beside A. */
     private Path output(MergePlan plan) {
-        String name = plan.defaultName() + (write.zstd != null ? ".safetensors.zst" : ".safetensors");
-        return OutputPaths.resolveName(models.get(0), write.out.output, name);
+        String name = plan.defaultName() + (write.zstd() != null ? ".safetensors.zst" : ".safetensors");
+        return OutputPaths.resolveName(models.get().get(0), write.out.output(), name);
     }
 
     private ObjectNode summary(MergePlan plan, Path output) {
         ObjectNode s = Json.object();
         ObjectNode in = s.putObject("inputs");
         String[] names = {"A", "B", "C"};
-        for (int i = 0; i < models.size(); i++) {
-            in.put(names[i], models.get(i).toString());
+        for (int i = 0; i < models.get().size(); i++) {
+            in.put(names[i], models.get().get(i).toString());
         }
         s.put("output", output.toString());
-        s.put("dry_run", dryRun);
+        s.put("dry_run", dryRun.get());
         MergeOptions o = resolved;
         s.put("method", o.method().label());
         s.put("interp_method", o.method().webUiLabel());
@@ -299,7 +290,7 @@ final class MergeCommand implements Callable<Integer> {
         strings(s.putArray("halved"), plan.halved());
         s.put("inpainting", plan.inpainting());
         s.put("instruct_pix2pix", plan.instructPix2Pix());
-        SurgeryOptions.put(s, surgery.bakeVae, plan.vae(), plan.clipFixes(), true);
+        SurgeryOptions.put(s, surgery.bakeVae(), plan.vae(), plan.clipFixes(), true);
         strings(s.putArray("discarded"), plan.discarded());
         s.put("config", plan.config() == null ? null : plan.config().toString());
         return s;
@@ -325,10 +316,10 @@ final class MergeCommand implements Callable<Integer> {
         if (o.saveAsHalf()) {
             out.printf("  save as float16: %d float32 tensors converted%n", plan.halved().size());
         }
-        if (!plan.discarded().isEmpty() || discard != null) {
-            out.printf("  discarded: %d tensors matching '%s'%n", plan.discarded().size(), discard);
+        if (!plan.discarded().isEmpty() || discard.get() != null) {
+            out.printf("  discarded: %d tensors matching '%s'%n", plan.discarded().size(), discard.get());
         }
-        SurgeryOptions.print(out, surgery.bakeVae, plan.vae(), plan.clipFixes());
+        SurgeryOptions.print(out, surgery.bakeVae(), plan.vae(), plan.clipFixes());
     }
 
     private void printDryRun(PrintWriter out, MergePlan plan, Path output) {

@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import org.sdmodel.ReadOptions;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.pickle.ImportPolicy;
 import org.sdmodel.pickle.ImportSafety;
 import org.sdmodel.pickle.PickleImport;
@@ -19,16 +20,14 @@ import org.sdmodel.scan.ScanReport.Mode;
 import org.sdmodel.scan.ScanReport.Verdict;
 import org.sdmodel.webui.WebUiException;
 import org.sdmodel.webui.WebUiLayout;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code sdmodel scan}: every import a file's pickles make, against the allow list; exit 3 unless all are allowed. */
-@Command(name = "scan", mixinStandardHelpOptions = true,
-        description = {
+final class ScanCommand implements java.util.concurrent.Callable<Integer> {
+    final CommandSpec spec = CommandSpecs.command(this, "scan",
             "List every import (GLOBAL, STACK_GLOBAL, INST) the pickles of a file make, wherever Python would "
                 + "unpickle something: torch checkpoints (zip and legacy), plain pickles of any protocol, any zip "
                 + "archive (every entry that is a pickle), numpy .npy/.npz with object arrays. Nothing is run.",
@@ -37,61 +36,54 @@ import picocli.CommandLine.Spec;
                 + "execution or system access) or not allowed (anything else: sdmodel never runs it, torch.load would).",
             "Exit 0 only if every import is allowed; 3 if any is not (\"unsafe to load with torch.load\"), or a pickle "
                 + "is written in a way sdmodel does not follow exactly as Python would; 1 if a file cannot be read "
-                + "(7z, tar, encrypted zip entries, a corrupt pickle)."})
-final class ScanCommand implements java.util.concurrent.Callable<Integer> {
+                + "(7z, tar, encrypted zip entries, a corrupt pickle).");
 
-    @Parameters(paramLabel = "FILE", arity = "0..*", description = "Files to scan (.ckpt, .pt, .pth, .bin, .pkl, .npy, .npz, .zip, .safetensors, ...).")
-    List<Path> files = new ArrayList<>();
+    private final Arg<List<Path>> files = CommandSpecs.parameters(spec, Path.class, PositionalParamSpec.builder()
+            .paramLabel("FILE").arity("0..*")
+            .description("Files to scan (.ckpt, .pt, .pth, .bin, .pkl, .npy, .npz, .zip, .safetensors, ...)."));
 
-    @Option(names = "--webui", paramLabel = "DIR",
-            description = "Also scan every model file (.ckpt, .safetensors, .pt, .pth, .bin, .pkl, .npy, .npz) in the web UI's "
+    private final Arg<Path> webui = CommandSpecs.option(spec, Path.class, OptionSpec.builder("--webui").paramLabel("DIR")
+            .description("Also scan every model file (.ckpt, .safetensors, .pt, .pth, .bin, .pkl, .npy, .npz) in the web UI's "
                 + "model folders (checkpoints, VAE, LoRA, LyCORIS, embeddings, hypernetworks, found from its launch flags as "
-                + "it finds them), and end with a one-line summary.")
-    Path webui;
+                + "it finds them), and end with a one-line summary."));
 
-    @Option(names = "--json", description = "Print JSON: an array with one object per file (also for one file).")
-    boolean json;
+    private final Arg<Boolean> json = CommandSpecs.flag(spec, OptionSpec.builder("--json")
+            .description("Print JSON: an array with one object per file (also for one file)."));
 
-    @Option(names = "--allow", paramLabel = "MODULE.NAME",
-            description = "Also allow this import for this run (repeatable; MODULE:NAME for a dotted name). "
-                + "A dangerous import cannot be allowed.")
-    List<String> allow = new ArrayList<>();
+    private final Arg<List<String>> allow = CommandSpecs.repeated(spec, String.class, OptionSpec.builder("--allow")
+            .paramLabel("MODULE.NAME").description("Also allow this import for this run (repeatable; MODULE:NAME for a dotted"
+                + " name). A dangerous import cannot be allowed."));
 
-    @Option(names = "--deny-list-only",
-            description = "The old lenient verdict: only known-dangerous imports fail the scan; imports outside the "
-                + "allow list are listed but exit 0. Not a safety check: a deny list misses what it does not know.")
-    boolean denyListOnly;
+    private final Arg<Boolean> denyListOnly = CommandSpecs.flag(spec, OptionSpec.builder("--deny-list-only")
+            .description("The old lenient verdict: only known-dangerous imports fail the scan; imports outside the "
+                + "allow list are listed but exit 0. Not a safety check: a deny list misses what it does not know."));
 
-    @Option(names = "--strict", description = "Accepted for compatibility: imports outside the allow list fail the "
-            + "scan by default now.")
-    boolean strict;
+    private final Arg<Boolean> strict = CommandSpecs.flag(spec, OptionSpec.builder("--strict")
+            .description("Accepted for compatibility: imports outside the allow list fail the scan by default now."));
 
-    @Option(names = {"-q", "--quiet"}, description = "Print only one verdict line per file (and errors).")
-    boolean quiet;
-
-    @Spec
-    CommandSpec spec;
+    private final Arg<Boolean> quiet = CommandSpecs.flag(spec, OptionSpec.builder("-q", "--quiet")
+            .description("Print only one verdict line per file (and errors)."));
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (strict && denyListOnly) {
+        if (strict.get() && denyListOnly.get()) {
             throw new ParameterException(spec.commandLine(), "--strict and --deny-list-only contradict each other");
         }
         ImportPolicy policy;
         try {
-            policy = ImportPolicy.defaults().allowing(allow);
+            policy = ImportPolicy.defaults().allowing(allow.get());
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "--allow " + e.getMessage());
         }
         ReadOptions options = ReadOptions.defaults().withImportPolicy(policy);
-        Mode mode = denyListOnly ? Mode.DENY_LIST : Mode.ALLOW_LIST;
-        List<Path> targets = new ArrayList<>(files);
+        Mode mode = denyListOnly.get() ? Mode.DENY_LIST : Mode.ALLOW_LIST;
+        List<Path> targets = new ArrayList<>(files.get());
         int worst = ExitCode.OK;
         WebUiLayout layout = null;
-        if (webui != null) {
-            layout = WebUiReport.layout(spec, webui);
+        if (webui.get() != null) {
+            layout = WebUiReport.layout(spec, webui.get());
             for (WebUiLayout.Folder folder : layout.modelFolders()) {
                 try {
                     layout.check(folder);
@@ -105,9 +97,9 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
             try {
                 targets.addAll(layout.modelFiles());
             } catch (IOException e) {
-                throw Failures.reading(webui, e);
+                throw Failures.reading(webui.get(), e);
             }
-        } else if (files.isEmpty()) {
+        } else if (files.get().isEmpty()) {
             throw new ParameterException(spec.commandLine(), "give the files to scan, or --webui DIR");
         }
         ArrayNode all = Json.array();
@@ -117,10 +109,10 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
             tally[verdict.ordinal()]++;
             worst = Math.max(worst, exitCode(verdict));
         }
-        if (layout != null && !json) {
+        if (layout != null && !json.get()) {
             out.println(summary(layout, targets.size(), tally));
         }
-        if (json) {
+        if (json.get()) {
             out.println(Json.write(all));
         }
         out.flush();
@@ -135,7 +127,7 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             CliException f = Failures.reading(file, e);
             Failures.report(spec, f);
-            if (json) {
+            if (json.get()) {
                 ObjectNode r = all.addObject();
                 r.put("file", file.toString());
                 r.put("verdict", Verdict.UNREADABLE.label());
@@ -148,9 +140,9 @@ final class ScanCommand implements java.util.concurrent.Callable<Integer> {
             err.println("sdmodel: " + file + ": " + report.problems().get(0)
                     + (report.problems().size() > 1 ? " (and " + (report.problems().size() - 1) + " more problems)" : ""));
         }
-        if (json) {
+        if (json.get()) {
             all.add(toJson(report, verdict, mode));
-        } else if (quiet) {
+        } else if (quiet.get()) {
             out.println(report.file() + ": " + verdictLine(report, verdict));
         } else {
             printText(out, report, verdict);

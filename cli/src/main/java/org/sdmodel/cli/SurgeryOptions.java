@@ -8,20 +8,35 @@ import java.util.List;
 import java.util.Locale;
 import org.sdmodel.ModelFile;
 import org.sdmodel.ReadOptions;
+import org.sdmodel.cli.CommandSpecs.Arg;
 import org.sdmodel.component.ComponentPlanner;
 import org.sdmodel.component.VaeFile;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code --bake-vae} and {@code --fix-clip}, which prune, convert and merge share (a picocli mixin). */
+/** {@code --bake-vae} and {@code --fix-clip}, which prune, convert and merge share (added to each by {@link #SurgeryOptions(CommandSpec)}). */
 final class SurgeryOptions {
-    @Option(names = "--bake-vae", paramLabel = "FILE",
-            description = "Replace the model's VAE (first_stage_model.*) with this VAE file's tensors, as the web UI's"
-                    + " merger bakes one in.")
-    Path bakeVae;
+    private final Arg<Path> bakeVae;
+    private final Arg<Boolean> fixClip;
 
-    @Option(names = "--fix-clip", description = "Reset CLIP's position_ids to int64 arange(77), as transformers saves them"
-            + " (merges leave float values that truncate to the wrong position), and say what was there.")
-    boolean fixClip;
+    /** Adds the options to {@code command}. */
+    SurgeryOptions(CommandSpec command) {
+        bakeVae = CommandSpecs.option(command, Path.class, OptionSpec.builder("--bake-vae").paramLabel("FILE")
+                .description("Replace the model's VAE (first_stage_model.*) with this VAE file's tensors, as the web UI's"
+                        + " merger bakes one in."));
+        fixClip = CommandSpecs.flag(command, OptionSpec.builder("--fix-clip").description("Reset CLIP's position_ids to"
+                + " int64 arange(77), as transformers saves them (merges leave float values that truncate to the wrong"
+                + " position), and say what was there."));
+    }
+
+    /** The VAE file to bake in, or null. */
+    Path bakeVae() {
+        return bakeVae.get();
+    }
+
+    boolean fixClip() {
+        return fixClip.get();
+    }
 
     /** The open VAE file and its tensors as the web UI loads them; close it after the run. */
     record Vae(ModelFile file, VaeFile vae) implements AutoCloseable {
@@ -33,6 +48,7 @@ final class SurgeryOptions {
 
     /** Opens and checks {@code --bake-vae}'s file; null without it. */
     Vae openVae(PrintWriter err, Path tempFolder) throws CliException {
+        Path bakeVae = bakeVae();
         if (bakeVae == null) {
             return null;
         }

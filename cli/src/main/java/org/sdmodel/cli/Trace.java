@@ -24,11 +24,28 @@ final class Trace {
     static void mark(String what) {
         if (ON) {
             long now = System.nanoTime();
-            // the process's CPU time (all threads: the JIT's too), to see how busy both cores are
-            long cpu = ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+            long cpu = processCpuNanos();
             synchronized (MARKS) {
                 MARKS.add(new Object[] {now, what, cpu});
             }
+        }
+    }
+
+    /**
+     * The process's CPU time (all threads: the JIT's too), to see how busy the cores are. Read from
+     * {@code /proc/self/stat} on Linux: {@code ProcessHandle}'s info reads the same clock ticks, but
+     * loading it (lambdas, a thread pool) took 15 ms of the start-up being measured.
+     */
+    private static long processCpuNanos() {
+        try {
+            String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("/proc/self/stat")),
+                    java.nio.charset.StandardCharsets.US_ASCII);
+            // fields after the command name's closing parenthesis: state is the 3rd field, utime the 14th
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return ticks * 10_000_000L; // USER_HZ is 100 on every Linux
+        } catch (java.io.IOException | RuntimeException e) {
+            return ProcessHandle.current().info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
         }
     }
 

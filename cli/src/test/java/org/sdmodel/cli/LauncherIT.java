@@ -83,6 +83,18 @@ class LauncherIT {
         }
     }
 
+    /** A link to the launcher (how it is often put on PATH) is the same launcher: it gets the archive. */
+    @Test
+    void aLinkToTheLauncherGetsTheArchive() throws Exception {
+        Path link = Files.createSymbolicLink(tmp.resolve("sdmodel"), LAUNCHER.toRealPath());
+        Files.copy(Path.of(LAUNCHER + ".jsa"), tmp.resolve("sdmodel.jsa"));
+        Files.copy(Path.of(LAUNCHER + ".jsa.for"), tmp.resolve("sdmodel.jsa.for"));
+        Run r = run(link, Map.of("SDMODEL_JAVA_OPTS", "-Xlog:class+load"), "--version");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("org.sdmodel.cli.Main source: shared objects file"), r.out().lines()
+                .filter(l -> l.contains("sdmodel.cli.Main ")).toList().toString());
+    }
+
     /** The trace counts from the JVM's start, and marks each step to the first tensor byte and on. */
     @Test
     void theTraceShowsTheFixedCostFromTheJvmsStart() throws Exception {
