@@ -112,35 +112,12 @@ public final class Main implements Runnable {
         for (CommandLine sub : cl.getSubcommands().values()) {
             sub.getCommandSpec().versionProvider(new Version()); // "sdmodel prune --version" too
         }
-        cl.setParameterExceptionHandler((ex, argv) -> {
-            CommandLine cmd = ex.getCommandLine();
-            String unknown = cmd == cl ? unknownCommand(ex) : null;
-            cmd.getErr().println("sdmodel: " + (unknown != null ? unknown : ex.getMessage()));
-            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
-            return ExitCode.USAGE;
-        });
-        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-            int code;
-            String message;
-            if (ex instanceof CliException) {
-                code = ((CliException) ex).exitCode();
-                message = ex.getMessage();
-            } else {
-                code = ExitCode.INVALID_INPUT;
-                message = Failures.describe(ex);
-            }
-            cmd.getErr().println("sdmodel: " + message);
-            if (main.debug.get()) {
-                ex.printStackTrace(cmd.getErr());
-            }
-            cmd.getErr().flush();
-            return code;
-        });
+        // classes, not lambdas: a lambda implementing one of picocli's interfaces (Java 5 class
+        // files) keeps that interface out of the class-data-sharing archive, and itself too
+        cl.setParameterExceptionHandler(new UsageErrors(cl));
+        cl.setExecutionExceptionHandler(new Failed(main.debug));
         if (Trace.ON) {
-            cl.setExecutionStrategy(parsed -> {
-                Trace.mark("parsed");
-                return new CommandLine.RunLast().execute(parsed);
-            });
+            cl.setExecutionStrategy(new TracedRun());
         }
         try {
             int code = cl.execute(args);
@@ -155,6 +132,61 @@ public final class Main implements Runnable {
     /** True when {@code --debug} was given (it is inherited: before or after the command's name). */
     static boolean debug(CommandLine.Model.CommandSpec spec) {
         return spec.root().userObject() instanceof Main main && main.debug.get();
+    }
+
+    /** A usage error: one line saying what is wrong (an unknown command named with its nearest), one saying where help is. */
+    private static final class UsageErrors implements CommandLine.IParameterExceptionHandler {
+        private final CommandLine root;
+
+        UsageErrors(CommandLine root) {
+            this.root = root;
+        }
+
+        @Override
+        public int handleParseException(CommandLine.ParameterException ex, String[] args) {
+            CommandLine cmd = ex.getCommandLine();
+            String unknown = cmd == root ? unknownCommand(ex) : null;
+            cmd.getErr().println("sdmodel: " + (unknown != null ? unknown : ex.getMessage()));
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+            return ExitCode.USAGE;
+        }
+    }
+
+    /** A command failed: one line saying why, the exit code of its kind, the stack trace with --debug. */
+    private static final class Failed implements CommandLine.IExecutionExceptionHandler {
+        private final Arg<Boolean> debug;
+
+        Failed(Arg<Boolean> debug) {
+            this.debug = debug;
+        }
+
+        @Override
+        public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parseResult) {
+            int code;
+            String message;
+            if (ex instanceof CliException) {
+                code = ((CliException) ex).exitCode();
+                message = ex.getMessage();
+            } else {
+                code = ExitCode.INVALID_INPUT;
+                message = Failures.describe(ex);
+            }
+            cmd.getErr().println("sdmodel: " + message);
+            if (debug.get()) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            cmd.getErr().flush();
+            return code;
+        }
+    }
+
+    /** picocli's own way to run the command, with the trace's mark when parsing is done. */
+    private static final class TracedRun implements CommandLine.IExecutionStrategy {
+        @Override
+        public int execute(CommandLine.ParseResult parsed) {
+            Trace.mark("parsed");
+            return new CommandLine.RunLast().execute(parsed);
+        }
     }
 
     /**
